@@ -1,0 +1,5 @@
+"""WebSocket routes of every app, gathered for config.asgi."""
+
+from core.routing import websocket_urlpatterns as core_ws
+
+websocket_urlpatterns = [*core_ws]

@@ -1,0 +1,90 @@
+"""Writes to the organisation trees and role memberships."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.access import AREA_ROLES, PARTY_ORG_ROLES
+from core.models import Area, Department, Membership, PartyOrg, Role, User
+
+# Which scope each role is bound to. Editors may be bound to a department (they then edit
+# only its work-update section) or to none (city-wide).
+ROLE_SCOPE: dict[str, str | None] = {
+    Role.RESIDENT: "area",
+    Role.MEMBER: "party_org",
+    Role.GRID_WORKER: "area",
+    Role.COMMUNITY_STAFF: "area",
+    Role.TOWN_STAFF: "area",
+    Role.DEPARTMENT_STAFF: "department",
+    Role.VENUE_OPERATOR: "party_org",
+    Role.EDITOR: "department?",
+    Role.REVIEWER: None,
+    Role.OPS_ADMIN: None,
+}
+assert set(ROLE_SCOPE) == set(Role.values)
+assert set(AREA_ROLES) | set(PARTY_ORG_ROLES) <= set(ROLE_SCOPE)
+
+_LEVEL_PARENT = {
+    Area.Level.CITY: None,
+    Area.Level.TOWN: Area.Level.CITY,
+    Area.Level.VILLAGE: Area.Level.TOWN,
+    Area.Level.GRID: Area.Level.VILLAGE,
+}
+
+
+def _child_path(parent_path: str | None, code: str) -> str:
+    if "/" in code or not code:
+        raise ValidationError(_("编码不能为空，也不能包含“/”。"))
+    return f"{parent_path or '/'}{code}/"
+
+
+def area_create(*, name: str, code: str, level: int, parent: Area | None = None, **fields) -> Area:
+    expected = _LEVEL_PARENT[Area.Level(level)]
+    if (parent is None) != (expected is None) or (parent is not None and parent.level != expected):
+        raise ValidationError(_("区域层级与上级不匹配。"))
+    path = _child_path(parent.path if parent else None, code)
+    return Area.objects.create(
+        name=name, code=code, level=level, parent=parent, path=path, depth=path.count("/") - 1, **fields
+    )
+
+
+def party_org_create(
+    *, name: str, code: str, kind: str, parent: PartyOrg | None = None, area: Area | None = None
+) -> PartyOrg:
+    path = _child_path(parent.path if parent else None, code)
+    return PartyOrg.objects.create(
+        name=name, code=code, kind=kind, parent=parent, area=area, path=path, depth=path.count("/") - 1
+    )
+
+
+def membership_grant(
+    *,
+    user: User,
+    role: str,
+    area: Area | None = None,
+    department: Department | None = None,
+    party_org: PartyOrg | None = None,
+) -> Membership:
+    """Give a person a role at one place; the scope must match what the role needs."""
+    scope = ROLE_SCOPE[Role(role)]
+    given = {"area": area, "department": department, "party_org": party_org}
+    needed = scope.rstrip("?") if scope else None
+    optional = bool(scope and scope.endswith("?"))
+    for key, value in given.items():
+        if key == needed:
+            if value is None and not optional:
+                raise ValidationError(_("该角色必须指定%(scope)s。") % {"scope": _SCOPE_LABEL()[key]})
+        elif value is not None:
+            raise ValidationError(_("该角色不能指定%(scope)s。") % {"scope": _SCOPE_LABEL()[key]})
+    if role in AREA_ROLES and area.level != AREA_ROLES[role]:
+        raise ValidationError(_("该角色的区域层级不正确。"))
+    with transaction.atomic():
+        membership, _created = Membership.objects.get_or_create(user=user, role=role, **given)
+    user.__dict__.pop("_memberships_cache", None)
+    return membership
+
+
+def _SCOPE_LABEL() -> dict[str, str]:  # noqa: N802 — evaluated per call so the active language applies
+    return {"area": _("区域"), "department": _("职能部门"), "party_org": _("党组织")}

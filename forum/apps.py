@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ForumConfig(AppConfig):
+    name = "forum"
+    label = "qa_forum"  # "forum" is taken by machina.apps.forum
+    verbose_name = _("党员问答")
+    default_auto_field = "django.db.models.BigAutoField"
