@@ -1,0 +1,67 @@
+"""Run the whole embedded site: one Daphne process for HTTP and WebSockets plus the task worker.
+
+Production runs these as separate services (see README); this command is the one-machine default.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the site with Daphne and run the background task worker beside it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--no-worker", action="store_true", help="Do not start the task worker.")
+
+    def handle(self, *args, host: str, port: int, no_worker: bool, **options):
+        env = os.environ.copy()
+        commands = {
+            "daphne": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers",
+                       "config.asgi:application"],
+        }
+        if not no_worker:
+            commands["worker"] = [sys.executable, "manage.py", "db_worker", "--interval", "1"]
+        procs: dict[str, subprocess.Popen] = {}
+        for name, argv in commands.items():
+            # Own process groups, so a Ctrl-C reaches each child once, through us.
+            procs[name] = subprocess.Popen(argv, env=env, start_new_session=True)
+        self.stdout.write(self.style.SUCCESS(f"智慧党建平台 is serving on http://{host}:{port}/  (Ctrl-C to stop)"))
+
+        stopping = False
+
+        def stop(*_args):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        try:
+            while not stopping:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {proc.returncode}; stopping.")
+                        exit_code = proc.returncode or 1
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+        if exit_code:
+            sys.exit(exit_code)
