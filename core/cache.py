@@ -1,0 +1,65 @@
+"""A Redis cache that degrades to "no cache" when Redis is down instead of failing requests.
+
+Wagtail, the rate limits and the pages use the cache; none of them must take the site down with
+Redis. After a failure the backend stays away from Redis for a few seconds (a simple circuit
+breaker) so that every request does not wait for a connection timeout.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER = 5.0
+
+_FALLBACKS = {
+    "add": False,
+    "get": None,
+    "set": None,
+    "touch": False,
+    "delete": False,
+    "get_many": {},
+    "has_key": False,
+    "incr": None,
+    "set_many": [],
+    "delete_many": None,
+    "clear": False,
+}
+
+
+class ResilientRedisCache(RedisCache):
+    _down_until = 0.0
+
+    def _guard(self, name: str, method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            fallback = _FALLBACKS[name]
+            if name == "get":
+                fallback = kwargs.get("default", args[1] if len(args) > 1 else None)
+            if time.monotonic() < ResilientRedisCache._down_until:
+                if name == "incr":
+                    raise ValueError("cache unavailable")  # callers treat a missing key the same way
+                return fallback
+            try:
+                return method(*args, **kwargs)
+            except ValueError:
+                raise  # incr on a missing key: part of the cache API, not an outage
+            except Exception:
+                ResilientRedisCache._down_until = time.monotonic() + RETRY_AFTER
+                logger.warning("Redis cache unavailable; serving without cache for %.0f s", RETRY_AFTER, exc_info=True)
+                if name == "incr":
+                    raise ValueError("cache unavailable") from None
+                return fallback
+
+        return wrapper
+
+    def __getattribute__(self, name: str):
+        attr = super().__getattribute__(name)
+        if name in _FALLBACKS:
+            return super().__getattribute__("_guard")(name, attr)
+        return attr
