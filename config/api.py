@@ -1,0 +1,18 @@
+"""The read-only JSON API for the mobile client, with its OpenAPI schema at /api/openapi.json.
+
+Each app contributes a router (`<app>/api.py`) added here; session authentication is shared
+with the site, so the same access layer decides what each caller sees.
+"""
+
+from ninja import NinjaAPI
+
+from core.api import router as core_router
+
+api = NinjaAPI(
+    title="智慧党建平台 API",
+    version="1.0",
+    description="Read-only API for the mobile client. Texts are Simplified Chinese unless the request asks otherwise.",
+    urls_namespace="api",
+    docs_url="/docs",
+)
+api.add_router("/", core_router)
