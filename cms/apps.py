@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class CmsConfig(AppConfig):
     name = "cms"
-    verbose_name = _("内容管理")
+    verbose_name = _("Content management")
     default_auto_field = "django.db.models.BigAutoField"

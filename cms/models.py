@@ -13,14 +13,14 @@ from cms.portal import portal_tiles
 class HomePage(Page):
     """The mobile-first portal (门户首页): tiles to every part of the platform."""
 
-    intro = models.CharField(_("欢迎语"), max_length=200, blank=True)
+    intro = models.CharField(_("welcome text"), max_length=200, blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
 
     class Meta:
-        verbose_name = _("门户首页")
+        verbose_name = _("portal home page")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

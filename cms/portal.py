@@ -22,12 +22,12 @@ class Tile:
 
 
 TILES = [
-    Tile("news", _("新闻公告"), _("政策动态 通知公告"), "cms:news_index", "📰"),
-    Tile("courses", _("云课堂"), _("课程学习 党课随身听"), "learning:course_index", "📚"),
-    Tile("live", _("云直播"), _("正在直播 往期回放"), "streaming:event_list", "📺"),
-    Tile("ask", _("我要提问"), _("党员问答论坛"), "forum:index", "💬"),
-    Tile("report", _("拍一拍"), _("随手拍 反映问题"), "governance:report_create", "📷"),
-    Tile("services", _("便民服务"), _("医疗 法律 惠企政策"), "cms:services_index", "🧭"),
+    Tile("news", _("News and notices"), _("Policy updates, announcements"), "cms:news_index", "📰"),
+    Tile("courses", _("Online classroom"), _("Courses, party lessons on the go"), "learning:course_index", "📚"),
+    Tile("live", _("Live streaming"), _("Live now, past replays"), "streaming:event_list", "📺"),
+    Tile("ask", _("Ask a question"), _("Party members' Q&A forum"), "forum:index", "💬"),
+    Tile("report", _("Snap and report"), _("Photograph a problem and report it"), "governance:report_create", "📷"),
+    Tile("services", _("Public services"), _("Healthcare, legal aid, business support"), "cms:services_index", "🧭"),
 ]
 
 
@@ -46,9 +46,23 @@ def portal_tiles(user) -> list[dict]:
             tiles.append({"key": tile.key, "label": tile.label, "hint": tile.hint, "url": url, "icon": tile.icon})
     # Staff see the tools of their place in the organisation.
     if user.is_authenticated and areas_visible_to(user).filter(level=4).exists():
-        tiles.append({"key": "grids", "label": _("我的网格"), "hint": _("楼栋 住户 走访"),
-                      "url": reverse("governance:grid_list"), "icon": "🗺️"})
+        tiles.append(
+            {
+                "key": "grids",
+                "label": _("My grids"),
+                "hint": _("Buildings, households, visits"),
+                "url": reverse("governance:grid_list"),
+                "icon": "🗺️",
+            }
+        )
     if user.is_authenticated and notice_may_send(user):
-        tiles.append({"key": "notice", "label": _("发通知"), "hint": _("向辖区发送站内通知"),
-                      "url": reverse("core:notice_create"), "icon": "📣"})
+        tiles.append(
+            {
+                "key": "notice",
+                "label": _("New notice"),
+                "hint": _("Notify everyone in your area"),
+                "url": reverse("core:notice_create"),
+                "icon": "📣",
+            }
+        )
     return tiles

@@ -15,7 +15,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "name", "mobile", "is_active", "is_staff"]
     search_fields = ["username", "name", "mobile"]
-    fieldsets = BaseUserAdmin.fieldsets + ((_("个人信息"), {"fields": ["name", "mobile"]}),)
+    fieldsets = BaseUserAdmin.fieldsets + ((_("Personal details"), {"fields": ["name", "mobile"]}),)
     inlines = [MembershipInline]
 
 

@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = _("组织与账号")
+    verbose_name = _("Organisations and accounts")
     default_auto_field = "django.db.models.BigAutoField"

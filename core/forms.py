@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from core import ratelimit
 from core.services.audit import client_ip
@@ -13,12 +14,20 @@ from core.services.audit import client_ip
 class LoginForm(AuthenticationForm):
     """Username or mobile number; failures are counted per account and per address."""
 
-    username = forms.CharField(label=_("用户名或手机号"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    username = forms.CharField(
+        label=_("Username or mobile number"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
 
     error_messages = {
-        "invalid_login": _("用户名/手机号或密码不正确。"),
-        "inactive": _("该账号已停用。"),
-        "throttled": _("登录失败次数过多，请 %(minutes)d 分钟后再试。"),
+        "invalid_login": _("The username/mobile number or password is incorrect."),
+        "inactive": _("This account has been disabled."),
+        "throttled": ngettext_lazy(
+            "Too many failed log-in attempts. Try again in %(minutes)d minute.",
+            "Too many failed log-in attempts. Try again in %(minutes)d minutes.",
+            "minutes",
+        ),
     }
 
     def _throttle_keys(self, login: str) -> list[tuple[str, str, int]]:
@@ -48,9 +57,9 @@ class LoginForm(AuthenticationForm):
 
 
 class NoticeForm(forms.Form):
-    area = forms.ModelChoiceField(label=_("发送范围"), queryset=None, empty_label=None)
-    title = forms.CharField(label=_("标题"), max_length=200)
-    body = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
+    area = forms.ModelChoiceField(label=_("Send to"), queryset=None, empty_label=None)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
 
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,22 +7,22 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入 11 位中国大陆手机号。"))
+mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland China mobile number."))
 
 
 class User(AbstractUser):
     """A person who can sign in. `name` is the full Chinese name shown everywhere."""
 
-    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    name = models.CharField(_("full name"), max_length=50, blank=True)
     mobile = models.CharField(
-        _("手机号"), max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
+        _("mobile number"), max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
     )
 
     objects = UserManager()
 
     class Meta:
-        verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def get_full_name(self) -> str:
         return self.name or self.username
@@ -37,8 +37,8 @@ class User(AbstractUser):
 class TreeNode(models.Model):
     """A node in a tree stored as a materialised path of codes: '/210681/001/…/'."""
 
-    name = models.CharField(_("名称"), max_length=100)
-    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
     path = models.CharField(max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(editable=False)
 
@@ -57,35 +57,35 @@ class Area(TreeNode):
     """The administrative tree: city → town/street → village/community → grid."""
 
     class Level(models.IntegerChoices):
-        CITY = 1, _("市")
-        TOWN = 2, _("镇/街道")
-        VILLAGE = 3, _("村/社区")
-        GRID = 4, _("网格")
+        CITY = 1, _("City")
+        TOWN = 2, _("Town/street")
+        VILLAGE = 3, _("Village/community")
+        GRID = 4, _("Grid")
 
-    level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
-    households = models.PositiveIntegerField(_("户数"), default=0)
-    population = models.PositiveIntegerField(_("人口数"), default=0)
+    households = models.PositiveIntegerField(_("households"), default=0)
+    population = models.PositiveIntegerField(_("population"), default=0)
     # Centre point for the one-map view; boundaries arrive with the governance module.
-    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta(TreeNode.Meta):
-        verbose_name = _("行政区域")
-        verbose_name_plural = _("行政区域")
+        verbose_name = _("administrative area")
+        verbose_name_plural = _("administrative areas")
         indexes = [models.Index(fields=["level", "path"])]
 
 
 class Department(models.Model):
     """A functional department (职能部门) of the city."""
 
-    name = models.CharField(_("名称"), max_length=100, unique=True)
-    code = models.CharField(_("编码"), max_length=32, unique=True)
-    city = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="departments", verbose_name=_("所属市"))
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    city = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="departments", verbose_name=_("city"))
 
     class Meta:
-        verbose_name = _("职能部门")
-        verbose_name_plural = _("职能部门")
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -96,49 +96,51 @@ class PartyOrg(TreeNode):
     """The party organisation tree: committee → general branch → branch."""
 
     class Kind(models.TextChoices):
-        COMMITTEE = "committee", _("党委")
-        GENERAL_BRANCH = "general_branch", _("党总支")
-        BRANCH = "branch", _("党支部")
+        COMMITTEE = "committee", _("Party committee")
+        GENERAL_BRANCH = "general_branch", _("General party branch")
+        BRANCH = "branch", _("Party branch")
 
-    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     area = models.ForeignKey(
-        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="party_orgs", verbose_name=_("所在区域")
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="party_orgs", verbose_name=_("located in")
     )
 
     class Meta(TreeNode.Meta):
-        verbose_name = _("党组织")
-        verbose_name_plural = _("党组织")
+        verbose_name = _("party organisation")
+        verbose_name_plural = _("party organisations")
 
 
 class Role(models.TextChoices):
-    RESIDENT = "resident", _("群众")
-    MEMBER = "member", _("党员")
-    GRID_WORKER = "grid_worker", _("网格员")
-    COMMUNITY_STAFF = "community_staff", _("村/社区工作人员")
-    TOWN_STAFF = "town_staff", _("镇街工作人员")
-    DEPARTMENT_STAFF = "department_staff", _("职能部门工作人员")
-    VENUE_OPERATOR = "venue_operator", _("分会场管理员")
-    EDITOR = "editor", _("编辑")
-    REVIEWER = "reviewer", _("审核员")
-    OPS_ADMIN = "ops_admin", _("运行管理中心管理员")
+    RESIDENT = "resident", _("Resident")
+    MEMBER = "member", _("Party member")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    COMMUNITY_STAFF = "community_staff", _("Village/community staff")
+    TOWN_STAFF = "town_staff", _("Town/street staff")
+    DEPARTMENT_STAFF = "department_staff", _("Department staff")
+    VENUE_OPERATOR = "venue_operator", _("Branch-venue operator")
+    EDITOR = "editor", _("Editor")
+    REVIEWER = "reviewer", _("Reviewer")
+    OPS_ADMIN = "ops_admin", _("Operations-centre admin")
 
 
 class Membership(models.Model):
     """A person's role at one place in the trees. Exactly the scope its role needs is set."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户"))
-    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("区域"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("area"))
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("职能部门")
+        Department, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("department")
     )
-    party_org = models.ForeignKey(PartyOrg, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("党组织"))
+    party_org = models.ForeignKey(
+        PartyOrg, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("party organisation")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("角色任职")
-        verbose_name_plural = _("角色任职")
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "role", "area", "department", "party_org"],
@@ -156,18 +158,18 @@ class Membership(models.Model):
 class AuditLog(models.Model):
     """Who read or changed what sensitive data, and when. Rows are never edited."""
 
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("操作人"))
-    action = models.CharField(_("操作"), max_length=60, db_index=True)
-    object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
-    object_id = models.CharField(_("对象编号"), max_length=40, blank=True)
-    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
-    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
-    detail = models.JSONField(_("详情"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("actor"))
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=40, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = _("审计日志")
-        verbose_name_plural = _("审计日志")
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log entries")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
@@ -179,16 +181,16 @@ class Notification(models.Model):
     """A message for one person, shown in the header badge and pushed live when they are online."""
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(_("类型"), max_length=40)
-    title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
-    url = models.CharField(_("链接"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    kind = models.CharField(_("type"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("站内通知")
-        verbose_name_plural = _("站内通知")
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at"])]
 

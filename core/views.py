@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -57,7 +58,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
     try:
         ids = [int(i) for i in raw] if raw else None
     except ValueError:
-        messages.error(request, _("参数无效。"))
+        messages.error(request, _("Invalid request."))
         return redirect("core:notifications")
     notifications_mark_read(user=request.user, ids=ids)
     return redirect("core:notifications")
@@ -74,6 +75,10 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         rows = notice_broadcast(
             by=request.user, area=area, title=form.cleaned_data["title"], body=form.cleaned_data["body"]
         )
-        messages.success(request, _("通知已发送给 %(count)d 人。") % {"count": len(rows)})
+        messages.success(
+            request,
+            ngettext("Notice sent to %(count)d person.", "Notice sent to %(count)d people.", len(rows))
+            % {"count": len(rows)},
+        )
         return redirect("core:notice_create")
     return render(request, "core/notice_form.html", {"form": form})

@@ -5,5 +5,5 @@ from django.utils.translation import gettext_lazy as _
 class ForumConfig(AppConfig):
     name = "forum"
     label = "qa_forum"  # "forum" is taken by machina.apps.forum
-    verbose_name = _("党员问答")
+    verbose_name = _("Party members' Q&A")
     default_auto_field = "django.db.models.BigAutoField"

@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class GovernanceConfig(AppConfig):
     name = "governance"
-    verbose_name = _("基层治理")
+    verbose_name = _("Grassroots governance")
     default_auto_field = "django.db.models.BigAutoField"

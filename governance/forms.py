@@ -7,7 +7,7 @@ from governance.models import CareTag, Resident
 
 class ResidentForm(forms.ModelForm):
     care_tags = forms.MultipleChoiceField(
-        label=_("关爱标签"), choices=CareTag.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Care tags"), choices=CareTag.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:
@@ -18,7 +18,10 @@ class ResidentForm(forms.ModelForm):
         year = self.cleaned_data["birth_year"]
         this_year = timezone.localdate().year
         if not (this_year - 120 <= year <= this_year):
-            raise forms.ValidationError(_("出生年份应在 %(low)d 与 %(high)d 之间。") % {"low": this_year - 120, "high": this_year})
+            raise forms.ValidationError(
+                _("The year of birth must be between %(low)d and %(high)d.")
+                % {"low": this_year - 120, "high": this_year}
+            )
         return year
 
     def clean_id_number(self):

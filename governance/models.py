@@ -10,34 +10,37 @@ from django.utils.translation import gettext_lazy as _
 from core.masking import mask_id_number, mask_name, mask_phone
 from core.models import Area, User, mobile_validator
 
-id_number_validator = RegexValidator(r"^\d{17}[\dXx]$", _("请输入 18 位居民身份证号码。"))
+id_number_validator = RegexValidator(r"^\d{17}[\dXx]$", _("Enter an 18-digit resident ID card number."))
 
 
 class CareTag(models.TextChoices):
-    ELDERLY_ALONE = "elderly_alone", _("独居老人")
-    LEFT_BEHIND_CHILD = "left_behind_child", _("留守儿童")
-    DISABLED = "disabled", _("残疾人")
-    LOW_INCOME = "low_income", _("低保户")
+    ELDERLY_ALONE = "elderly_alone", _("Elderly person living alone")
+    LEFT_BEHIND_CHILD = "left_behind_child", _("Left-behind child")
+    DISABLED = "disabled", _("Person with a disability")
+    LOW_INCOME = "low_income", _("Subsistence-allowance household")
 
 
 class Resident(models.Model):
     grid = models.ForeignKey(
-        Area, on_delete=models.PROTECT, related_name="residents", limit_choices_to={"level": Area.Level.GRID},
-        verbose_name=_("网格"),
+        Area,
+        on_delete=models.PROTECT,
+        related_name="residents",
+        limit_choices_to={"level": Area.Level.GRID},
+        verbose_name=_("grid"),
     )
-    name = models.CharField(_("姓名"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     # Birth year, not birth date: enough to know a minor or an elderly person living alone.
-    birth_year = models.PositiveSmallIntegerField(_("出生年份"))
-    phone = models.CharField(_("联系电话"), max_length=11, blank=True, validators=[mobile_validator])
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, validators=[id_number_validator])
-    address = models.CharField(_("住址"), max_length=120, help_text=_("楼栋-单元-室，例如 3-2-501"))
-    care_tags = models.JSONField(_("关爱标签"), default=list, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    phone = models.CharField(_("phone"), max_length=11, blank=True, validators=[mobile_validator])
+    id_number = models.CharField(_("ID card number"), max_length=18, blank=True, validators=[id_number_validator])
+    address = models.CharField(_("address"), max_length=120, help_text=_("Building-unit-room, e.g. 3-2-501"))
+    care_tags = models.JSONField(_("care tags"), default=list, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("居民")
-        verbose_name_plural = _("居民")
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
         ordering = ["address", "id"]
 
     def __str__(self) -> str:

@@ -30,8 +30,13 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = access_grid_by_id(request.user, grid_id)
     residents = grid.residents.all()
     page = Paginator(residents, 50).get_page(request.GET.get("page"))
-    audit_record(actor=request.user, action="governance.grid.view_residents", obj=grid, request=request,
-                 detail={"page": page.number})
+    audit_record(
+        actor=request.user,
+        action="governance.grid.view_residents",
+        obj=grid,
+        request=request,
+        detail={"page": page.number},
+    )
     return render(request, "governance/grid_detail.html", {"grid": grid, "page": page})
 
 
@@ -59,6 +64,6 @@ def resident_edit(request: HttpRequest, grid_id: int, resident_id: int | None = 
     form = ResidentForm(request.POST or None, instance=resident)
     if request.method == "POST" and form.is_valid():
         saved = resident_save(by=request.user, grid=grid, data=form.cleaned_data, resident=resident, request=request)
-        messages.success(request, _("居民信息已保存。"))
+        messages.success(request, _("Resident details saved."))
         return redirect("governance:resident_detail", resident_id=saved.pk)
     return render(request, "governance/resident_form.html", {"grid": grid, "form": form, "resident": resident})

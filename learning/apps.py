@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class LearningConfig(AppConfig):
     name = "learning"
-    verbose_name = _("云课堂")
+    verbose_name = _("Online classroom")
     default_auto_field = "django.db.models.BigAutoField"

@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class StreamingConfig(AppConfig):
     name = "streaming"
-    verbose_name = _("云直播")
+    verbose_name = _("Live streaming")
     default_auto_field = "django.db.models.BigAutoField"

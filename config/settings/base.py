@@ -199,7 +199,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "")
 
 # --- Wagtail -------------------------------------------------------------------
-WAGTAIL_SITE_NAME = _("智慧党建平台")
+WAGTAIL_SITE_NAME = _("Smart Party-Building Platform")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -208,7 +208,7 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "t
 
 # --- Forum (machina) -------------------------------------------------------------
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
-MACHINA_FORUM_NAME = "党员问答"
+MACHINA_FORUM_NAME = _("Party members' Q&A")
 MACHINA_BASE_TEMPLATE_NAME = "machina_base.html"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS = [
     "can_see_forum",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from core.access import AREA_ROLES, PARTY_ORG_ROLES
@@ -36,14 +37,14 @@ _LEVEL_PARENT = {
 
 def _child_path(parent_path: str | None, code: str) -> str:
     if "/" in code or not code:
-        raise ValidationError(_("编码不能为空，也不能包含“/”。"))
+        raise ValidationError(_("The code must not be empty or contain “/”."))
     return f"{parent_path or '/'}{code}/"
 
 
 def area_create(*, name: str, code: str, level: int, parent: Area | None = None, **fields) -> Area:
     expected = _LEVEL_PARENT[Area.Level(level)]
     if (parent is None) != (expected is None) or (parent is not None and parent.level != expected):
-        raise ValidationError(_("区域层级与上级不匹配。"))
+        raise ValidationError(_("The area's level does not match its parent's."))
     path = _child_path(parent.path if parent else None, code)
     return Area.objects.create(
         name=name, code=code, level=level, parent=parent, path=path, depth=path.count("/") - 1, **fields
@@ -75,16 +76,17 @@ def membership_grant(
     for key, value in given.items():
         if key == needed:
             if value is None and not optional:
-                raise ValidationError(_("该角色必须指定%(scope)s。") % {"scope": _SCOPE_LABEL()[key]})
+                raise ValidationError(_("%(scope)s is required for this role.") % {"scope": _scope_label(key)})
         elif value is not None:
-            raise ValidationError(_("该角色不能指定%(scope)s。") % {"scope": _SCOPE_LABEL()[key]})
+            raise ValidationError(_("%(scope)s must not be set for this role.") % {"scope": _scope_label(key)})
     if role in AREA_ROLES and area.level != AREA_ROLES[role]:
-        raise ValidationError(_("该角色的区域层级不正确。"))
+        raise ValidationError(_("The area's level is wrong for this role."))
     with transaction.atomic():
         membership, _created = Membership.objects.get_or_create(user=user, role=role, **given)
     user.__dict__.pop("_memberships_cache", None)
     return membership
 
 
-def _SCOPE_LABEL() -> dict[str, str]:  # noqa: N802 — evaluated per call so the active language applies
-    return {"area": _("区域"), "department": _("职能部门"), "party_org": _("党组织")}
+def _scope_label(field_name: str) -> str:
+    # The field's own verbose name, so a scope is called the same in forms, admin and errors.
+    return capfirst(str(Membership._meta.get_field(field_name).verbose_name))
