@@ -178,7 +178,9 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# machina ships zh_CN only, not the zh_Hans that zh-hans looks up: a vendored copy fills the gap.
+# Ours first, so our translation wins for any msgid both catalogues define.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor" / "machina"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
