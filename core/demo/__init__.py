@@ -1,0 +1,1 @@
+"""Demo data for `manage.py seed_demo`: word lists, generators, and core's steps (see registry.py)."""
