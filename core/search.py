@@ -9,9 +9,12 @@ phrase on both databases.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import functools
 import logging
 import re
+from collections.abc import Callable
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 WORD = re.compile(r"[0-9A-Za-z]+")
@@ -82,3 +85,35 @@ def highlight_spans(text: str, query: str) -> list[tuple[str, bool]]:
     if position < len(text):
         spans.append((text[position:], False))
     return spans
+
+
+# --- Site search: each app contributes a provider ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHit:
+    """One result of the site search, whatever app it comes from."""
+
+    kind: str  # e.g. "news", "guide", "service", "course", "forum"
+    kind_label: str  # translated label shown beside the result
+    title: str
+    url: str
+    snippet: str = ""
+    date: datetime.datetime | datetime.date | None = None
+    score: float = 0.0
+
+
+SearchProvider = Callable[..., list[SearchHit]]
+_providers: dict[str, SearchProvider] = {}
+
+
+def register_search_provider(key: str, provider: SearchProvider) -> None:
+    """Called from an AppConfig.ready(): `provider(*, user, query, limit) -> list[SearchHit]`.
+
+    The provider applies the user's access rights itself (through its app's access/selectors).
+    """
+    _providers[key] = provider
+
+
+def search_providers() -> dict[str, SearchProvider]:
+    return dict(_providers)
