@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland China mobile number."))
@@ -142,10 +143,15 @@ class Membership(models.Model):
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
         constraints = [
+            # One row per role and scope. Unset scopes are coalesced to 0 because SQLite cannot
+            # enforce NULLS NOT DISTINCT; an expression index works on both databases.
             models.UniqueConstraint(
-                fields=["user", "role", "area", "department", "party_org"],
+                "user",
+                "role",
+                Coalesce("area", 0),
+                Coalesce("department", 0),
+                Coalesce("party_org", 0),
                 name="membership_unique",
-                nulls_distinct=False,
             )
         ]
         indexes = [models.Index(fields=["role", "area"]), models.Index(fields=["role", "party_org"])]

@@ -48,8 +48,13 @@ def world(tree):
     users = {role: make_user_with_role(role, **scope) for role, scope in scopes.items()}
     users["anonymous"] = AnonymousUser()
     return {
-        **tree, "users": users, "dept_a": dept_a, "dept_b": dept_b,
-        "committee": committee, "branch_a": branch_a, "branch_b": branch_b,
+        **tree,
+        "users": users,
+        "dept_a": dept_a,
+        "dept_b": dept_b,
+        "committee": committee,
+        "branch_a": branch_a,
+        "branch_b": branch_b,
     }
 
 
@@ -135,3 +140,14 @@ def test_membership_scope_is_validated(world):
     assert user.memberships.count() == 2
     membership_grant(user=user, role=Role.EDITOR)  # granting twice is idempotent
     assert user.memberships.count() == 2
+
+
+def test_membership_uniqueness_holds_in_the_database(world):
+    from django.db import IntegrityError, transaction
+
+    from core.models import Membership
+
+    user = world["users"]["reviewer"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(user=user, role=Role.REVIEWER)  # same role, no scope: a duplicate
+    Membership.objects.create(user=user, role=Role.EDITOR, department=world["dept_a"])
