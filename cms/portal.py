@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.access import areas_visible_to
+from core.models import Area
 from core.services.notices import notice_may_send
 
 
@@ -45,7 +46,7 @@ def portal_tiles(user) -> list[dict]:
         if url:
             tiles.append({"key": tile.key, "label": tile.label, "hint": tile.hint, "url": url, "icon": tile.icon})
     # Staff see the tools of their place in the organisation.
-    if user.is_authenticated and areas_visible_to(user).filter(level=4).exists():
+    if user.is_authenticated and areas_visible_to(user).filter(level=Area.Level.GRID).exists():
         tiles.append(
             {
                 "key": "grids",
