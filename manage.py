@@ -10,12 +10,9 @@ OFFLINE_COMMANDS = {"makemigrations", "compilemessages", "makemessages", "collec
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    import django
-
     from config import startup
 
-    django.setup()
-    startup.verify_settings()
+    startup.setup()
     command = sys.argv[1] if len(sys.argv) > 1 else "help"
     if command not in OFFLINE_COMMANDS and not command.startswith("-"):
         startup.verify_services()

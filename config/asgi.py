@@ -4,12 +4,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-import django  # noqa: E402
-
 from config import startup  # noqa: E402
 
-django.setup()
-startup.verify_settings()
+startup.setup()
 startup.verify_services()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 from config.env import mask_url
@@ -14,6 +13,23 @@ def fail(message: str) -> None:
     sys.stderr.write(f"配置错误 / configuration error: {message}\n")
     sys.stderr.flush()
     raise SystemExit(EXIT_CONFIG)
+
+
+def setup() -> None:
+    """django.setup(), then verify_settings().
+
+    A variable read with env_bool/env_int at the top of a settings module raises ConfigError
+    while the settings are imported; without this it would surface as a traceback.
+    """
+    import django
+
+    from config.env import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        fail(str(exc))
+    verify_settings()
 
 
 def verify_settings() -> None:
@@ -43,5 +59,5 @@ def verify_services() -> None:
 
         try:
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3).ping()
-        except (redis.RedisError, socket.error) as exc:
+        except (OSError, redis.RedisError) as exc:
             fail(f"REDIS_URL={mask_url(settings.REDIS_URL)} is unreachable: {exc}")
