@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("forum/", include("machina.urls")),
     path("governance/", include("governance.urls")),
+    path("", include("cms.urls")),
     path("", include("core.urls")),
 ]
 

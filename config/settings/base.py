@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "cms",
     "learning",
     "forum",
+    # replaces machina's permission checker and view mixin through machina.core.loading
+    "forum.overrides.forum_permission",
     "streaming",
     "governance",
     # wagtail
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Replays cached CMS pages to anonymous readers; needs the user and messages above (cms/cache.py).
+    "cms.cache.AnonymousPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "machina.apps.forum_permission.middleware.ForumPermissionMiddleware",
@@ -143,7 +147,7 @@ LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "dj",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -207,11 +211,20 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "zip"]
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "gif", "webp"]
+# Uploads are checked by content, not by name or the browser's MIME type (cms/uploads.py).
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.uploads.CheckedImageForm"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.uploads.CheckedDocumentForm"
+CMS_DOCUMENT_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+# Anonymous CMS pages are cached this many seconds at most (0 turns the page cache off).
+CMS_PAGE_CACHE_SECONDS = env_int("CMS_PAGE_CACHE_SECONDS", 60)
 
 # --- Forum (machina) -------------------------------------------------------------
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 MACHINA_FORUM_NAME = _("Party members' Q&A")
 MACHINA_BASE_TEMPLATE_NAME = "machina_base.html"
+# Markdown → HTML → nh3 allow-list for every post, description and signature (not markdown2 safe_mode).
+MACHINA_MARKUP_LANGUAGE = ("forum.markup.render_markdown", {})
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS = [
     "can_see_forum",
     "can_read_forum",
