@@ -1,0 +1,336 @@
+"""Helpers for the cross-process suites: real Daphne processes, HTTP and WebSocket clients.
+
+Every wait has a timeout, so a stalled subprocess fails a test instead of hanging the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from websockets.sync.client import ClientConnection, connect
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Tests that drive a subprocess: their rows must be committed (transactional), and the rows the
+# migrations made (the Wagtail home page and its Site) must be back after each flush so that a
+# long-lived Daphne sees the same baseline in every test.
+live_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+STARTUP_TIMEOUT = 30.0  # seconds for a Daphne process to answer /healthz
+HTTP_TIMEOUT = 15.0
+WS_TIMEOUT = 10.0
+SUBPROCESS_TIMEOUT = 60.0
+
+# Variables that configure the site; subprocesses get exactly the ones a test chooses. Others
+# (LOGIN_FAILURE_LIMIT …) are inherited, so the test process and its servers agree on them.
+CONFIG_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CHANNEL_PREFIX",
+    "CACHE_PREFIX",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+# Where the multi-process suites meet in Redis; a database of its own, away from dev data.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+# One prefix per test run, so that parallel runs on one Redis never see each other's groups.
+# config.settings.test also makes it the cache KEY_PREFIX: the servers of one run share
+# their login counters with each other and with nobody else.
+RUN_CHANNEL_PREFIX = f"test{secrets.token_hex(4)}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unique_name(prefix: str) -> str:
+    """A username no other test uses: a session-long Daphne keeps login counters between tests."""
+    return f"{prefix}{secrets.token_hex(5)}"
+
+
+def random_loopback_ip() -> str:
+    """An address in 127.0.0.0/8 other than 127.0.0.1, so per-address counters start at zero."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def subprocess_database_url() -> str:
+    """DATABASE_URL of the database pytest-django created, for a subprocess to open."""
+    from django.db import connection
+
+    sd = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(sd["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            raise RuntimeError("an in-memory SQLite test database cannot be shared with a subprocess")
+        return f"sqlite:///{Path(name).resolve()}"
+    if connection.vendor == "postgresql":
+        auth = quote(sd.get("USER") or "", safe="")
+        if sd.get("PASSWORD"):
+            auth += ":" + quote(sd["PASSWORD"], safe="")
+        # An empty HOST means the local socket, as in settings; keep it empty.
+        host = sd.get("HOST") or ""
+        port = f":{sd['PORT']}" if sd.get("PORT") else ""
+        return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(sd['NAME'], safe='')}"
+    raise RuntimeError(f"no DATABASE_URL form for the {connection.vendor} backend")
+
+
+def subprocess_env(**values: str | None) -> dict[str, str]:
+    """The inherited environment without site configuration, plus `values` (None removes)."""
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    for key, value in values.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def redis_unreachable_reason(url: str) -> str | None:
+    """None if Redis at `url` answers PING, else why not."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (OSError, redis.RedisError) as exc:
+        return f"Redis at {url} is unreachable ({exc}); these tests need a running Redis server"
+    return None
+
+
+class DaphneProcess:
+    """One `python -m daphne` subprocess serving config.asgi on a free port."""
+
+    def __init__(self, env: dict[str, str], name: str = "daphne") -> None:
+        self.env = env
+        self.name = name
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.log_dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self._stderr_path = self.log_dir / "stderr.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def spawn(self) -> None:
+        self.port = free_port()
+        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        # A file, not a pipe: nobody reads the pipe while tests run, and a full pipe blocks Daphne.
+        with open(self._stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,  # its own process group, so teardown can end all of it
+            )
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        session = http_session()
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise DaphneError(self, f"exited with code {self.proc.returncode} before it was ready")
+            with contextlib.suppress(requests.RequestException):
+                session.get(f"{self.url}/healthz", timeout=2)
+                return
+            time.sleep(0.1)
+        raise DaphneError(self, f"did not answer /healthz within {timeout:.0f} s")
+
+    def lost_its_port(self) -> bool:
+        """Whether it exited because another process took the port between free_port() and bind()."""
+        return self.proc is not None and self.proc.poll() is not None and "Address already in use" in self.stderr()
+
+    def start(self, attempts: int = 3) -> DaphneProcess:
+        """Spawn and wait, on a fresh port if the first one was taken meanwhile."""
+        for attempt in range(attempts):
+            self.spawn()
+            try:
+                self.wait_ready()
+                return self
+            except DaphneError:
+                lost_port = self.lost_its_port()
+                self.stop()
+                if not lost_port or attempt == attempts - 1:
+                    raise
+        return self
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        else:
+            # Daphne itself is gone; anything it started in its group goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def stderr(self, limit: int = 6000) -> str:
+        try:
+            text = self._stderr_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return text[-limit:]
+
+    def diagnostics(self) -> str:
+        """What to append to an assertion message: the process state and its output."""
+        state = "running" if self.proc and self.proc.poll() is None else f"exit {self.proc and self.proc.returncode}"
+        return f"\n--- {self.name} on port {self.port} ({state}), stderr:\n{self.stderr() or '(empty)'}"
+
+
+class DaphneError(AssertionError):
+    def __init__(self, server: DaphneProcess, what: str) -> None:
+        super().__init__(f"{server.name} {what}{server.diagnostics()}")
+
+
+@contextlib.contextmanager
+def running_daphnes(*envs: tuple[str, dict[str, str]]) -> Iterator[list[DaphneProcess]]:
+    """Start several Daphne processes side by side; always stop all of them."""
+    servers = [DaphneProcess(env, name) for name, env in envs]
+    try:
+        for server in servers:  # spawn together: start-up is mostly importing Django
+            server.spawn()
+        for server in servers:
+            try:
+                server.wait_ready()
+            except DaphneError:
+                if not server.lost_its_port():
+                    raise
+                server.stop()
+                server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+            shutil.rmtree(server.log_dir, ignore_errors=True)
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+class _SourceAddressAdapter(HTTPAdapter):
+    def __init__(self, source_ip: str) -> None:
+        self._source_ip = source_ip
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self._source_ip, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def http_session(source_ip: str | None = None) -> requests.Session:
+    """A requests session that ignores proxy variables and, optionally, connects from `source_ip`."""
+    session = requests.Session()
+    session.trust_env = False
+    if source_ip:
+        session.mount("http://", _SourceAddressAdapter(source_ip))
+    return session
+
+
+def login_attempt(server: DaphneProcess, session: requests.Session, username: str, password: str) -> requests.Response:
+    """Post the login form the way a browser does; a success answers with a redirect."""
+    login_url = f"{server.url}/accounts/login/"
+    page = session.get(login_url, timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, f"GET /accounts/login/ → {page.status_code}{server.diagnostics()}"
+    token = session.cookies.get("csrftoken")
+    assert token, f"no csrftoken cookie from /accounts/login/{server.diagnostics()}"
+    return session.post(
+        login_url,
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token, "next": "/"},
+        headers={"Referer": login_url},
+        timeout=HTTP_TIMEOUT,
+        allow_redirects=False,
+    )
+
+
+def is_signed_in(server: DaphneProcess, session: requests.Session) -> bool:
+    """Whether the session opens a page that needs a sign-in. (A sessionid cookie alone proves
+    nothing: the forum middleware gives every anonymous visitor a session.)"""
+    response = session.get(f"{server.url}/notifications/", timeout=HTTP_TIMEOUT, allow_redirects=False)
+    assert response.status_code in (200, 302), f"GET /notifications/ → {response.status_code}{server.diagnostics()}"
+    return response.status_code == 200
+
+
+def signed_in_session(
+    server: DaphneProcess, username: str, password: str, *, source_ip: str | None = None
+) -> requests.Session:
+    session = http_session(source_ip)
+    response = login_attempt(server, session, username, password)
+    assert response.status_code == 302 and is_signed_in(server, session), (
+        f"login of {username} through {server.name} failed: {response.status_code} "
+        f"{form_errors(response.text)}{server.diagnostics()}"
+    )
+    return session
+
+
+def form_errors(html: str) -> str:
+    """The error texts of a rendered form, for assertion messages and checks."""
+    return " | ".join(m.strip() for m in re.findall(r'class="error[^"]*"[^>]*>(.*?)</', html, flags=re.S))
+
+
+def post_form(server: DaphneProcess, session: requests.Session, path: str, data: dict) -> requests.Response:
+    """GET the form (for the CSRF cookie), then POST it with the token and a same-origin Referer."""
+    url = f"{server.url}{path}"
+    page = session.get(url, timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, f"GET {path} → {page.status_code}{server.diagnostics()}"
+    return session.post(
+        url,
+        data={**data, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": url},
+        timeout=HTTP_TIMEOUT,
+        allow_redirects=False,
+    )
+
+
+# --- WebSocket ----------------------------------------------------------------------------
+
+
+def ws_connect(server: DaphneProcess, *, sessionid: str | None = None, origin: str | None = None) -> ClientConnection:
+    """Open /ws/notifications/ with the session cookie and an Origin (our own unless given)."""
+    headers = {"Cookie": f"sessionid={sessionid}"} if sessionid else {}
+    return connect(
+        server.ws_url("/ws/notifications/"),
+        origin=origin or server.url,
+        additional_headers=headers,
+        open_timeout=WS_TIMEOUT,
+        close_timeout=5,
+        proxy=None,
+    )
