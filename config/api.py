@@ -6,6 +6,7 @@ with the site, so the same access layer decides what each caller sees.
 
 from ninja import NinjaAPI
 
+from cms.api import router as cms_router
 from core.api import router as core_router
 
 api = NinjaAPI(
@@ -16,3 +17,4 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", core_router)
+api.add_router("/", cms_router)

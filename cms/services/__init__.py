@@ -1,0 +1,1 @@
+"""Services of the CMS: they own writes (page creation in bulk, editorial permissions)."""
