@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     # replaces machina's permission checker and view mixin through machina.core.loading
     "forum.overrides.forum_permission",
     "streaming",
+    "streaming.video",
     "governance",
     # wagtail
     "wagtail.contrib.forms",
