@@ -106,3 +106,12 @@ def test_notice_form_limited_to_senders_and_scope(client, tree):
     sent = client.post(reverse("core:notice_create"), {"area": tree["village_a"].pk, "title": "防汛通知", "body": "…"})
     assert sent.status_code == 302
     assert member.notifications.get().title == "防汛通知"
+
+
+def test_chinese_unless_english_was_chosen_on_the_site(client, db):
+    # An English-language browser still gets the Chinese UI ...
+    assert "用户名或手机号" in client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    # ... until the person picks English, which sticks.
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(LOGIN, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'lang="en"' in html and "用户名或手机号" not in html
