@@ -8,6 +8,8 @@ from ninja import NinjaAPI
 
 from cms.api import router as cms_router
 from core.api import router as core_router
+from forum.api import router as forum_router
+from learning.api import router as learning_router
 
 api = NinjaAPI(
     title="智慧党建平台 API",
@@ -18,3 +20,5 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", cms_router)
+api.add_router("/learning/", learning_router)
+api.add_router("/forum/", forum_router)

@@ -15,8 +15,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),
+    # Ours first: it takes over machina's index, forum, topic, posting, moderation, search and feed pages.
+    path("forum/", include("forum.urls")),
     path("forum/", include("machina.urls")),
     path("governance/", include("governance.urls")),
+    path("", include("learning.urls")),
     path("", include("cms.urls")),
     path("", include("core.urls")),
 ]
