@@ -6,3 +6,9 @@ class LearningConfig(AppConfig):
     name = "learning"
     verbose_name = _("Online classroom")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core.search import register_search_provider
+        from learning.search import search_courses
+
+        register_search_provider("courses", search_courses)

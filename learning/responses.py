@@ -1,0 +1,74 @@
+"""Serving files out of default_storage with byte ranges (audio players and podcast apps seek with them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+
+
+def _chunks(handle, remaining: int) -> Iterator[bytes]:
+    try:
+        while remaining > 0:
+            data = handle.read(min(CHUNK, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
+def storage_file_response(
+    request: HttpRequest,
+    name: str,
+    *,
+    content_type: str,
+    cache_control: str,
+    download_name: str | None = None,
+) -> HttpResponse:
+    try:
+        handle = default_storage.open(name, "rb")
+        size = default_storage.size(name)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    header = request.headers.get("Range", "")
+    match = _RANGE.match(header.strip()) if header else None
+    if match and (match.group(1) or match.group(2)):
+        first, last = match.groups()
+        if first:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+        else:  # "bytes=-500": the last 500 bytes
+            start = max(0, size - int(last))
+            end = size - 1
+        if start >= size or start > end:
+            handle.close()
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle.seek(start)
+        response = StreamingHttpResponse(_chunks(handle, end - start + 1), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    else:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = cache_control
+    response["X-Content-Type-Options"] = "nosniff"
+    if download_name:
+        response["Content-Disposition"] = _attachment(download_name)
+    return response
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "ignore").decode() or "audio.m4a"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
