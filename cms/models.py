@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -215,6 +216,21 @@ class NewsIndexPage(CmsPage):
 
     class Meta:
         verbose_name = _("news index")
+
+    def route(self, request, path_components):
+        # One query for the article with its category and cover renditions, where Wagtail's
+        # generic routing would fetch the child, then its specific row, then each relation.
+        if path_components:
+            slug, *rest = path_components
+            article = (
+                with_cover_renditions(NewsPage.objects.child_of(self).select_related("category"), *HERO_RENDITIONS)
+                .filter(slug=slug)
+                .first()
+            )
+            if article is None:
+                raise Http404
+            return article.route(request, rest)
+        return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -76,13 +76,15 @@ def cms_search_pages(*, query: str, limit: int = PROVIDER_LIMIT) -> list[Page]:
 def cms_search_hits(*, user, query: str, limit: int = PROVIDER_LIMIT) -> list[SearchHit]:
     """The CMS's search provider (registered in CmsConfig.ready). CMS pages are public to everyone
     who can reach the site, so `user` does not narrow them; restricted pages are left out for all."""
-    from cms.cache import current_generation
+    from cms.cache import cache_seconds, current_generation
 
     query = clean_query(query)
     if not query_terms(query):
         return []
-    key = f"cms:search:{current_generation()}:{get_language()}:{limit}:{query}"
-    hits = cache.get(key)
+    # Cached with the pages (same generation, same switch): a publish orphans these too.
+    caching = cache_seconds() > 0
+    key = f"cms:search:{current_generation()}:{get_language()}:{limit}:{query}" if caching else ""
+    hits = cache.get(key) if caching else None
     if hits is None:
         hits = []
         for position, page in enumerate(cms_search_pages(query=query, limit=limit)):
@@ -98,7 +100,8 @@ def cms_search_hits(*, user, query: str, limit: int = PROVIDER_LIMIT) -> list[Se
                     score=_score(page.title, query, position),
                 )
             )
-        cache.set(key, hits, 300)
+        if caching:
+            cache.set(key, hits, 300)
     return hits
 
 

@@ -34,7 +34,7 @@ def search(request):
     for hit in hits:
         counts[hit.kind] = counts.get(hit.kind, 0) + 1
         labels.setdefault(hit.kind, hit.kind_label)
-    if kind in counts:
+    if kind in labels:
         hits = [h for h in hits if h.kind == kind]
     else:
         kind = None

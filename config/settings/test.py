@@ -31,6 +31,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Tests roll back their transactions, so a publish never bumps the CMS page-cache generation:
+# cached pages would leak from one test to the next. The cache's own tests switch it on.
+CMS_PAGE_CACHE_SECONDS = 0
 
 # Daphne subprocesses in tests serve static files straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = True
