@@ -12,7 +12,7 @@ import math
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from cms.access import access_page_by_id, readable_pages
@@ -35,17 +35,17 @@ router = Router(tags=["content"])
 MAX_PAGE_SIZE = 50
 
 
-class PageQuery(Schema):
+class CmsPageQuery(Schema):
     page: int = Field(1, ge=1, le=10_000, description="1-based page number")
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
-class CoverOut(Schema):
+class NewsCoverOut(Schema):
     small: str = Field(description="480×270 rendition URL")
     large: str = Field(description="960×540 rendition URL")
 
 
-class CategoryOut(Schema):
+class NewsCategoryOut(Schema):
     slug: str
     name: str
 
@@ -54,12 +54,12 @@ class NewsSummaryOut(Schema):
     id: int
     title: str
     date: datetime.date
-    category: CategoryOut | None
+    category: NewsCategoryOut | None
     summary: str
     source: str
     author: str
     url: str
-    cover: CoverOut | None
+    cover: NewsCoverOut | None
 
 
 class NewsDetailOut(NewsSummaryOut):
@@ -105,35 +105,35 @@ class GuideSummaryOut(Schema):
     url: str
 
 
-class StepOut(Schema):
+class GuideStepOut(Schema):
     title: str
     detail_html: str
 
 
-class MaterialOut(Schema):
+class GuideMaterialOut(Schema):
     name: str
     copies: str
     note: str
     required: bool
 
 
-class DocumentOut(Schema):
+class GuideDocumentOut(Schema):
     title: str
     url: str
     extension: str
     size: int | None
 
 
-class FAQOut(Schema):
+class GuideFAQOut(Schema):
     question: str
     answer_html: str
 
 
 class GuideDetailOut(GuideSummaryOut):
-    steps: list[StepOut]
-    materials: list[MaterialOut]
-    forms: list[DocumentOut]
-    faq: list[FAQOut]
+    steps: list[GuideStepOut]
+    materials: list[GuideMaterialOut]
+    forms: list[GuideDocumentOut]
+    faq: list[GuideFAQOut]
     body_html: str
 
 
@@ -172,7 +172,7 @@ class ServiceListOut(Schema):
     items: list[ServiceSummaryOut]
 
 
-class SearchHitOut(Schema):
+class SiteSearchHitOut(Schema):
     kind: str
     kind_label: str
     title: str
@@ -181,19 +181,19 @@ class SearchHitOut(Schema):
     date: datetime.date | None
 
 
-class SearchOut(Schema):
+class SiteSearchOut(Schema):
     query: str
     count: int
     page: int
     pages: int
-    items: list[SearchHitOut]
+    items: list[SiteSearchHitOut]
 
 
-class ErrorOut(Schema):
+class CmsErrorOut(Schema):
     detail: str
 
 
-def _page_of(queryset_or_list, query: PageQuery) -> tuple[list, dict]:
+def _page_of(queryset_or_list, query: CmsPageQuery) -> tuple[list, dict]:
     count = (
         queryset_or_list.count()
         if hasattr(queryset_or_list, "count") and not isinstance(queryset_or_list, list)
@@ -230,7 +230,7 @@ def _html(stream) -> str:
 
 
 @router.get("/news", response=NewsListOut, summary="News and notices, newest first")
-def news_list(request: HttpRequest, query: Query[PageQuery], category: str | None = None):
+def news_list(request: HttpRequest, query: Query[CmsPageQuery], category: str | None = None):
     mark_cacheable(request, allowed_params={"page", "page_size", "category"})
     news = readable_pages(NewsPage).select_related("category").order_by("-date", "-pk")
     if category:
@@ -239,7 +239,7 @@ def news_list(request: HttpRequest, query: Query[PageQuery], category: str | Non
     return {**meta, "items": [_news_summary(p) for p in items]}
 
 
-@router.get("/news/{int:news_id}", response={200: NewsDetailOut, 404: ErrorOut}, summary="One news article")
+@router.get("/news/{int:news_id}", response={200: NewsDetailOut, 404: CmsErrorOut}, summary="One news article")
 def news_detail(request: HttpRequest, news_id: int):
     mark_cacheable(request)
     page = access_page_by_id(request.user, news_id, model=NewsPage)
@@ -268,7 +268,7 @@ def _section_departments() -> dict[str, int]:
 
 
 @router.get("/updates", response=UpdateListOut, summary="Agency work updates, newest first")
-def updates_list(request: HttpRequest, query: Query[PageQuery], department: int | None = None):
+def updates_list(request: HttpRequest, query: Query[CmsPageQuery], department: int | None = None):
     mark_cacheable(request, allowed_params={"page", "page_size", "department"})
     updates = readable_pages(UpdatePage).order_by("-date", "-pk")
     if department is not None:
@@ -279,7 +279,7 @@ def updates_list(request: HttpRequest, query: Query[PageQuery], department: int 
     return {**meta, "items": [_update_summary(p, departments) for p in items]}
 
 
-@router.get("/updates/{int:update_id}", response={200: UpdateDetailOut, 404: ErrorOut}, summary="One work update")
+@router.get("/updates/{int:update_id}", response={200: UpdateDetailOut, 404: CmsErrorOut}, summary="One work update")
 def update_detail(request: HttpRequest, update_id: int):
     mark_cacheable(request)
     page = access_page_by_id(request.user, update_id, model=UpdatePage)
@@ -298,13 +298,13 @@ def _guide_summary(page: GuidePage) -> dict:
 
 
 @router.get("/guides", response=GuideListOut, summary="Party-affairs guides")
-def guides_list(request: HttpRequest, query: Query[PageQuery]):
+def guides_list(request: HttpRequest, query: Query[CmsPageQuery]):
     mark_cacheable(request, allowed_params={"page", "page_size"})
     items, meta = _page_of(readable_pages(GuidePage).order_by("path"), query)
     return {**meta, "items": [_guide_summary(p) for p in items]}
 
 
-@router.get("/guides/{int:guide_id}", response={200: GuideDetailOut, 404: ErrorOut}, summary="One guide")
+@router.get("/guides/{int:guide_id}", response={200: GuideDetailOut, 404: CmsErrorOut}, summary="One guide")
 def guide_detail(request: HttpRequest, guide_id: int):
     mark_cacheable(request)
     page = access_page_by_id(request.user, guide_id, model=GuidePage)
@@ -346,21 +346,20 @@ def _service_summary(page: ServicePage) -> dict:
     }
 
 
-@router.get("/services", response={200: ServiceListOut, 422: ErrorOut}, summary="Services directory")
-def services_list(request: HttpRequest, query: Query[PageQuery], category: str | None = None):
+@router.get("/services", response={200: ServiceListOut, 422: CmsErrorOut}, summary="Services directory")
+def services_list(request: HttpRequest, query: Query[CmsPageQuery], category: str | None = None):
     mark_cacheable(request, allowed_params={"page", "page_size", "category"})
     services = readable_pages(ServicePage).order_by("category", "title")
     if category:
         if category not in ServiceCategory.values:
-            return 422, {
-                "detail": _("Unknown category: use one of %(values)s.") % {"values": ", ".join(ServiceCategory.values)}
-            }
+            message = _("Unknown category: use one of %(values)s.") % {"values": ", ".join(ServiceCategory.values)}
+            return Status(422, {"detail": message})
         services = services.filter(category=category)
     items, meta = _page_of(services, query)
     return {**meta, "items": [_service_summary(p) for p in items]}
 
 
-@router.get("/services/{int:service_id}", response={200: ServiceDetailOut, 404: ErrorOut}, summary="One service")
+@router.get("/services/{int:service_id}", response={200: ServiceDetailOut, 404: CmsErrorOut}, summary="One service")
 def service_detail(request: HttpRequest, service_id: int):
     mark_cacheable(request)
     page = access_page_by_id(request.user, service_id, model=ServicePage)
@@ -375,10 +374,10 @@ def service_detail(request: HttpRequest, service_id: int):
     }
 
 
-@router.get("/search", response=SearchOut, summary="Search news, updates, guides, services, courses and the forum")
+@router.get("/search", response=SiteSearchOut, summary="Search news, updates, guides, services, courses and the forum")
 def search(
     request: HttpRequest,
-    query: Query[PageQuery],
+    query: Query[CmsPageQuery],
     q: str = Query(..., min_length=1, max_length=100, description="Words to find (Chinese or not)"),
     kind: str | None = None,
 ):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from wagtail.views import serve
 
@@ -51,23 +54,30 @@ class NewsFeed(Feed):
     feed_type = Rss201rev2Feed
     title = _("Smart Party-Building Platform · News")
     description = _("The latest news and notices")
-    link = "/news/"
 
     def __call__(self, request, *args, **kwargs):
+        # One Feed instance serves every request: links are made absolute from a per-request copy
+        # (the sites framework's domain is a placeholder; the reader's host is the real one).
         mark_cacheable(request)
-        return super().__call__(request, *args, **kwargs)
+        feed = copy.copy(self)
+        feed.request = request
+        return super(NewsFeed, feed).__call__(request, *args, **kwargs)
+
+    def link(self):
+        return self.request.build_absolute_uri(reverse("cms:news_index"))
 
     def items(self):
         return news_live().select_related("category").order_by("-date", "-pk")[:FEED_ITEMS]
 
+    # Readers render titles and descriptions as HTML: escape our plain text for them.
     def item_title(self, item):
-        return item.title
+        return escape(item.title)
 
     def item_description(self, item):
-        return item.summary
+        return escape(item.summary)
 
     def item_link(self, item):
-        return item.url
+        return self.request.build_absolute_uri(item.url)
 
     def item_pubdate(self, item):
         moment = item.first_published_at

@@ -150,6 +150,15 @@ def _covers() -> list:
 @demo_step(order=200, models=("cms.NewsCategory", "cms.Announcement", "cms.DepartmentUpdatesPage", "auth.Group"))
 def seed_cms_structure(ctx: DemoContext) -> str:
     """Categories, announcements, one work-update section and editor group per department."""
+    departments = Department.objects.count()
+    group_suffix = department_editor_group_name(Department(name=""))
+    if (
+        NewsCategory.objects.count() >= len(words.NEWS_CATEGORIES)
+        and Announcement.objects.exists()
+        and DepartmentUpdatesPage.objects.count() >= departments
+        and Group.objects.filter(name__endswith=group_suffix).count() >= departments
+    ):
+        return "skipped: structure is there"
     created = 0
     for order, (name, slug) in enumerate(words.NEWS_CATEGORIES):
         created += NewsCategory.objects.get_or_create(slug=slug, defaults={"name": name, "sort_order": order})[1]
@@ -189,7 +198,7 @@ def seed_cms_covers(ctx: DemoContext) -> str:
     Image = get_image_model()  # noqa: N806
     existing = set(Image.objects.filter(title__startswith=COVER_TITLE).values_list("title", flat=True))
     made = 0
-    for i in range(1, COVER_COUNT + 1):
+    for i in range(1, ctx.scaled(COVER_COUNT, minimum=4) + 1):
         title = f"{COVER_TITLE}{i:02d}"
         if title in existing:
             continue

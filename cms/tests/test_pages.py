@@ -122,7 +122,12 @@ def test_feed_lists_live_news_escaped(client):
     xml = response.content.decode()
     assert "<title>推进乡村振兴工作会议召开</title>" in xml
     assert "草稿不进订阅" not in xml
-    assert "&lt;b&gt;" in xml  # text, not markup
+    # Readers render descriptions as HTML: the summary's "<b>" arrives as text, not markup.
+    from xml.etree import ElementTree
+
+    (item,) = ElementTree.fromstring(xml).iter("item")
+    assert item.findtext("description") == "摘要 &lt;b&gt;加粗&lt;/b&gt;"
+    assert item.findtext("link").startswith("http://testserver/news/")
 
 
 # --- Query budgets (anonymous readers, page cache off as in all tests) ----------------------------
