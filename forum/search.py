@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.search import CJK_RUN, WORD, SearchHit, highlight_spans, query_terms
-from forum.access import PermissionHandler, Topic, readable_forum_ids
+from forum.access import PermissionHandler, Post, Topic, readable_forum_ids
 from forum.markup import plain_text
 
 SNIPPET_RADIUS = 40
@@ -46,9 +46,31 @@ def snippet(text: str, query: str, *, radius: int = SNIPPET_RADIUS) -> str:
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
-def topic_snippet(topic, query: str) -> str:
-    rendered = getattr(topic.first_post, "_content_rendered", "") if topic.first_post_id else ""
-    return snippet(plain_text(rendered or ""), query)
+def topic_snippets(topics, query: str) -> dict[int, str]:
+    """A snippet per topic around the query: from the question, else from the first post that has it.
+
+    One query for all the topics whose question does not contain the words, whatever their number.
+    """
+    needles = sorted(_needles(query), key=len, reverse=True)
+    snippets: dict[int, str] = {}
+    pending: list[int] = []
+    for topic in topics:
+        text = plain_text(getattr(topic.first_post, "_content_rendered", "") or "") if topic.first_post_id else ""
+        snippets[topic.pk] = snippet(text, query)
+        if needles and not any(n in text.lower() for n in needles):
+            pending.append(topic.pk)
+    if pending:
+        rows = (
+            Post.objects.filter(topic_id__in=pending, approved=True, _content_rendered__contains=needles[0])
+            .order_by("created", "pk")
+            .values_list("topic_id", "_content_rendered")
+        )
+        found: set[int] = set()
+        for topic_id, rendered in rows:
+            if topic_id not in found:
+                found.add(topic_id)
+                snippets[topic_id] = snippet(plain_text(rendered or ""), query)
+    return snippets
 
 
 def highlighted(text: str, query: str) -> list[tuple[str, bool]]:
@@ -61,8 +83,10 @@ def forum_search_provider(*, user, query: str, limit: int = 10) -> list[SearchHi
 
     handler = PermissionHandler()
     needles = _needles(query)
+    topics = list(search_topics(user, query, handler=handler)[:limit])
+    snippets = topic_snippets(topics, query)
     hits = []
-    for topic in search_topics(user, query, handler=handler)[:limit]:
+    for topic in topics:
         subject = topic.subject.lower()
         in_subject = bool(needles) and all(n in subject for n in needles)
         hits.append(
@@ -71,7 +95,7 @@ def forum_search_provider(*, user, query: str, limit: int = 10) -> list[SearchHi
                 kind_label=str(_("Q&A")),
                 title=topic.subject,
                 url=topic_url(topic),
-                snippet=topic_snippet(topic, query),
+                snippet=snippets[topic.pk],
                 date=topic.last_post_on or topic.created,
                 score=2.0 if in_subject else 1.0,
             )

@@ -31,7 +31,7 @@ from forum.access import (
 )
 from forum.forms import AskForm, EditForm, ReplyForm, ReportForm, SearchForm
 from forum.models import PostReport, PostRole
-from forum.search import highlighted, search_topics, topic_snippet
+from forum.search import highlighted, search_topics, topic_snippets
 from forum.services import moderation, posts
 
 
@@ -149,9 +149,10 @@ def search(request: HttpRequest) -> HttpResponse:
             request.GET.get("page")
         )
         results = page
+        snippets = topic_snippets(page.object_list, query)
         for topic in page.object_list:
             topic.title_spans = highlighted(topic.subject, query)
-            topic.snippet_spans = highlighted(topic_snippet(topic, query), query)
+            topic.snippet_spans = highlighted(snippets[topic.pk], query)
     return render(request, "qa/search.html", {"form": form, "query": query, "page": results})
 
 
