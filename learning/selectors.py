@@ -134,10 +134,14 @@ def lesson_progress(user: User, lesson: LessonPage) -> LessonProgress | None:
 def lesson_neighbours(
     user: User, course: CoursePage, lesson: LessonPage
 ) -> tuple[LessonPage | None, LessonPage | None]:
-    siblings = visible_lessons(user, course)
-    previous = siblings.filter(path__lt=lesson.path).order_by("-path").first()
-    following = siblings.filter(path__gt=lesson.path).order_by("path").first()
-    return previous, following
+    """The lessons before and after this one that the user may see, in one query."""
+    siblings = list(visible_lessons(user, course).only("id", "title", "path", "url_path", "depth"))
+    paths = [s.path for s in siblings]
+    try:
+        at = paths.index(lesson.path)
+    except ValueError:
+        return None, None
+    return (siblings[at - 1] if at > 0 else None), (siblings[at + 1] if at + 1 < len(siblings) else None)
 
 
 # --- The learning record ------------------------------------------------------------------------
@@ -176,12 +180,12 @@ class LearningRecord:
 def learning_record(user: User, *, months: int = 12) -> LearningRecord:
     """The member's own hours and completed lessons per month (last `months`) and per course."""
     today = timezone.localdate()
-    first_month = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     by_month: dict[datetime.date, RecordRow] = {}
     cursor = today.replace(day=1)
-    while cursor >= first_month:
+    for _ in range(months):
         by_month[cursor] = RecordRow(label=f"{cursor:%Y-%m}", key=cursor)
         cursor = (cursor - datetime.timedelta(days=1)).replace(day=1)
+    first_month = min(by_month)
     days = LearningDay.objects.filter(user=user)
     for row in days.filter(day__gte=first_month).annotate(m=TruncMonth("day")).values("m").annotate(s=Sum("seconds")):
         month = row["m"] if isinstance(row["m"], datetime.date) else row["m"].date()

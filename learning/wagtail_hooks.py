@@ -6,6 +6,7 @@ below are thin: they check the snippet permission and call learning.services.med
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -125,7 +126,10 @@ class MediaAssetViewSet(SnippetViewSet):
     edit_view_class = MediaAssetEditView
     delete_view_class = MediaAssetDeleteView
     edit_handler = ObjectList(
-        [FieldPanel("title"), FieldPanel("source"), MediaStatusPanel()], base_form_class=MediaAssetForm
+        # A plain file input: no "clear" box (an asset without its file means nothing) and no link
+        # to the upload, which is not meant to be served.
+        [FieldPanel("title"), FieldPanel("source", widget=forms.FileInput), MediaStatusPanel()],
+        base_form_class=MediaAssetForm,
     )
     url_namespace_value = "wagtailsnippets_learning_mediaasset"
 
