@@ -17,10 +17,12 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from streaming.video.serving import LiveMediaApp  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Live HLS playlists and segments (/live-media/…) are answered before Django: no query per request.
+        "http": LiveMediaApp(django_asgi_app),
         # Origin is checked against ALLOWED_HOSTS so another site's page can't open a socket
         # with our visitors' session cookies.
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),

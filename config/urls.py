@@ -19,6 +19,7 @@ urlpatterns = [
     path("forum/", include("forum.urls")),
     path("forum/", include("machina.urls")),
     path("governance/", include("governance.urls")),
+    path("live-video/", include("streaming.video.urls")),
     path("", include("learning.urls")),
     path("", include("cms.urls")),
     path("", include("core.urls")),

@@ -205,6 +205,16 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "")
 
+# Live video (streaming.video): the supervisor takes RTMP from encoders on this address …
+LIVE_RTMP_HOST = os.environ.get("LIVE_RTMP_HOST", "0.0.0.0")  # noqa: S104
+LIVE_RTMP_PORT = env_int("LIVE_RTMP_PORT", 1935)
+# … which hosts are told to push to (default rtmp://<the site's host name>:<port>/live).
+LIVE_RTMP_URL = os.environ.get("LIVE_RTMP_URL", "")
+LIVE_MEDIA_ROOT = Path(os.environ.get("LIVE_MEDIA_ROOT", MEDIA_ROOT / "live"))
+LIVE_RUN_DIR = Path(os.environ.get("LIVE_RUN_DIR", VAR_DIR / "run" / "live"))  # pidfiles, lock, ffmpeg logs
+LIVE_RELAY_SOCKET = os.environ.get("LIVE_RELAY_SOCKET", str(LIVE_RUN_DIR / "relay.sock"))
+LIVE_PASSTHROUGH = env_bool("LIVE_PASSTHROUGH", True)  # an encoder's H.264 is the top rendition as it is
+
 # --- Wagtail -------------------------------------------------------------------
 WAGTAIL_SITE_NAME = _("Smart Party-Building Platform")
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
