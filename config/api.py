@@ -10,6 +10,7 @@ from cms.api import router as cms_router
 from core.api import router as core_router
 from forum.api import router as forum_router
 from learning.api import router as learning_router
+from streaming.api import router as streaming_router
 
 api = NinjaAPI(
     title="智慧党建平台 API",
@@ -22,3 +23,4 @@ api.add_router("/", core_router)
 api.add_router("/", cms_router)
 api.add_router("/learning/", learning_router)
 api.add_router("/forum/", forum_router)
+api.add_router("/live/", streaming_router)

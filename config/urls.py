@@ -20,6 +20,7 @@ urlpatterns = [
     path("forum/", include("machina.urls")),
     path("governance/", include("governance.urls")),
     path("live-video/", include("streaming.video.urls")),
+    path("", include("streaming.urls")),
     path("", include("learning.urls")),
     path("", include("cms.urls")),
     path("", include("core.urls")),

@@ -1,0 +1,218 @@
+"""The live event's socket, `/ws/live/<event id>/?last=<seq>&venue=<venue id>`: thin by design.
+
+Connect: authenticate, check access (4401 not signed in, 4403 not invited or no such event), join
+the process's hub for the event, then catch up: the items after `last` from the database, or a
+snapshot when the client has nothing (or is too far behind). Items the hub delivers meanwhile are
+held and sent after the catch-up, minus those already sent, so nothing is lost or sent twice.
+
+Client messages (JSON): {"type": "chat"|"question", "text": …}, {"type": "second", "id": …},
+{"type": "delete", "id": …} (moderators), {"type": "ping"}; an optional "ref" is echoed in the
+"ack" or "error" reply. Frames over MAX_FRAME bytes, texts over the limit, unknown types and bad
+JSON close with 4400; more than the rate limit closes with 4429.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils import translation
+
+from core import ratelimit
+from core.consumers import CLOSE_BAD_INPUT, CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, CLOSE_RATE_LIMITED
+from streaming import access, selectors
+from streaming.hub import EventHub, Item, batch_frame, hub_join, hub_leave
+from streaming.models import ChatMessage, LiveEvent, Question
+from streaming.services import chat
+from streaming.services.stream import current_seq, encode, items_after
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME = 4096
+REPLAY_LIMIT = 1000  # further behind than this, a client gets a fresh snapshot instead
+TEXT_LIMITS = {"chat": chat.CHAT_MAX_CHARS, "question": chat.QUESTION_MAX_CHARS}
+# No per-socket channel-layer channel: the hub subscribes once per process (see streaming/hub.py).
+NO_CHANNEL_LAYER = "streaming.no-per-socket-layer"
+
+
+def rate_limit() -> tuple[int, int]:
+    count, window = getattr(settings, "STREAMING_CHAT_RATE", (8, 10))
+    return int(count), int(window)
+
+
+class LiveEventConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    hub: EventHub | None = None
+
+    # --- connect ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.hub = None
+        self.catching_up = True
+        self.pending: list[Item] = []
+        self.seen = 0
+        user = self.scope.get("user")
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        cookies = self.scope.get("cookies") or {}
+        self.language = cookies.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
+        code = await database_sync_to_async(self._admit)(
+            user, self.scope["url_route"]["kwargs"]["event_id"], params.get("venue", [None])[0]
+        )
+        await self.accept()
+        if code:
+            await self.close(code=code)
+            return
+        self.hub = await hub_join(self.event.pk, self)
+        try:
+            last = int(params.get("last", [""])[0])
+        except ValueError:
+            last = -1
+        await self._catch_up(last)
+
+    def _admit(self, user, event_id, venue_id) -> int | None:
+        """None when the socket may join, else the close code. Runs in a worker thread."""
+        self.user = user
+        self.venue = None
+        try:
+            self.event = LiveEvent.objects.select_related("main_venue").get(pk=int(event_id))
+        except (LiveEvent.DoesNotExist, ValueError, TypeError):
+            self.event = None
+        if self.event is None or user is None or not access.can_view_event(user, self.event):
+            return CLOSE_NOT_SIGNED_IN if user is None or not user.is_authenticated else CLOSE_FORBIDDEN
+        if venue_id:
+            try:
+                _event, self.venue = access.access_event_venue(user, self.event.pk, venue_id)
+            except Http404:
+                return CLOSE_FORBIDDEN
+        self.moderator = access.can_host_event(user, self.event)
+        return None
+
+    async def _catch_up(self, last: int) -> None:
+        event_id = self.event.pk
+        items: list[Item] | None = None
+        if last >= 0:
+            items = await database_sync_to_async(items_after)(event_id, last, limit=REPLAY_LIMIT + 1)
+            # Too far behind, or ahead of the database (it was reset): start afresh.
+            current = await database_sync_to_async(current_seq)(event_id)
+            if len(items) > REPLAY_LIMIT or last > current:
+                items = None
+        if items is None:
+            state = await database_sync_to_async(selectors.snapshot)(self.event)
+            self.seen = state["seq"]
+            await self.send(text_data=encode(state))
+        else:
+            self.seen = items[-1][0] if items else last
+            if items:
+                await self.send(text_data=batch_frame(items))
+        # What the hub delivered while we read the database, minus what the database gave us.
+        while self.pending:
+            held, self.pending = self.pending, []
+            fresh = [item for item in held if item[0] > self.seen]
+            if fresh:
+                self.seen = fresh[-1][0]
+                await self.send(text_data=batch_frame(fresh))
+        self.catching_up = False
+
+    async def hub_send(self, items: Sequence[Item], frame: str) -> None:
+        """Called by the hub with consecutive items and their pre-encoded frame."""
+        if self.catching_up:
+            self.pending.extend(items)
+            return
+        if items[-1][0] <= self.seen:
+            return
+        if items[0][0] <= self.seen:
+            items = [item for item in items if item[0] > self.seen]
+            frame = batch_frame(items)
+        self.seen = items[-1][0]
+        await self.base_send({"type": "websocket.send", "text": frame})
+
+    async def disconnect(self, code: int) -> None:
+        if self.hub is not None:
+            hub, self.hub = self.hub, None
+            await hub_leave(hub, self)
+
+    # --- client messages -------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.hub is None:
+            return
+        if bytes_data is not None or text_data is None or len(text_data.encode()) > MAX_FRAME:
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send(text_data='{"type":"pong"}')
+            return
+        if kind not in ("chat", "question", "second", "delete"):
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        ref = content.get("ref")
+        if not (ref is None or (isinstance(ref, (int, str)) and len(str(ref)) <= 40)):
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        if kind in TEXT_LIMITS:
+            text = content.get("text")
+            if not isinstance(text, str) or len(text) > TEXT_LIMITS[kind]:
+                await self.close(code=CLOSE_BAD_INPUT)
+                return
+        elif not isinstance(content.get("id"), int) or isinstance(content.get("id"), bool):
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        reply = await database_sync_to_async(self._act)(kind, content)
+        if reply is None:
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        if ref is not None:
+            reply["ref"] = ref
+        await self.send(text_data=encode(reply))
+
+    def _act(self, kind: str, content: dict) -> dict | None:
+        """Rate limit, then the one service call. None means rate limited. Runs in a worker thread."""
+        with translation.override(self.language):
+            if not self.user.is_authenticated:
+                return {
+                    "type": "error",
+                    "code": "sign_in",
+                    "message": str(translation.gettext("Sign in to take part.")),
+                }
+            count, window = rate_limit()
+            if ratelimit.hit(f"live:{self.event.pk}", str(self.user.pk), window=window) > count:
+                return None
+            try:
+                obj = self._call(kind, content)
+            except (ValidationError, PermissionDenied) as exc:
+                message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+                code = getattr(exc, "code", None) or ("forbidden" if isinstance(exc, PermissionDenied) else "invalid")
+                return {"type": "error", "code": code, "message": str(message)}
+            except Http404:
+                return {"type": "error", "code": "not_found", "message": str(translation.gettext("It is gone."))}
+        return {"type": "ack", "kind": kind, "id": obj.pk}
+
+    def _call(self, kind: str, content: dict):
+        event = LiveEvent.objects.get(pk=self.event.pk)  # fresh state: it may have ended since we joined
+        if kind == "chat":
+            return chat.chat_message_post(event=event, author=self.user, text=content["text"], venue=self.venue)
+        if kind == "question":
+            return chat.question_ask(event=event, author=self.user, text=content["text"], venue=self.venue)
+        if kind == "second":
+            question = Question.objects.select_related("event").filter(event=event, pk=content["id"]).first()
+            if question is None:
+                raise Http404
+            return chat.question_second(question=question, by=self.user)
+        message = ChatMessage.objects.select_related("event").filter(event=event, pk=content["id"]).first()
+        if message is None:
+            raise Http404
+        return chat.chat_message_delete(message=message, by=self.user)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from streaming.access import venues_invitable_by
+from streaming.models import LiveEvent, Venue
+from streaming.services.chat import ANNOUNCEMENT_MAX_CHARS
+from streaming.services.venues import MAX_HEADCOUNT, members_of_venue
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class VenueChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Venue) -> str:
+        return obj.name
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    scheduled_start = forms.DateTimeField(label=_("Starts"), widget=DATETIME_WIDGET)
+    scheduled_end = forms.DateTimeField(label=_("Ends"), widget=DATETIME_WIDGET)
+    audience = forms.ChoiceField(label=_("Who may watch"), choices=LiveEvent.Audience.choices)
+    main_venue = forms.ModelChoiceField(label=_("Main venue"), queryset=Venue.objects.none(), required=False)
+    venues = VenueChoiceField(
+        label=_("Invited branch venues"),
+        queryset=Venue.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, organiser, event: LiveEvent | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        invitable = venues_invitable_by(organiser)
+        if event is not None:  # venues invited before stay choosable
+            invitable = Venue.objects.filter(pk__in=invitable.values("pk")) | Venue.objects.filter(
+                invitations__event=event
+            )
+        self.fields["main_venue"].queryset = invitable.filter(kind=Venue.Kind.MAIN).distinct().order_by("name")
+        self.fields["venues"].queryset = invitable.filter(kind=Venue.Kind.BRANCH).distinct().order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("scheduled_start"), data.get("scheduled_end")
+        if start and end and end <= start:
+            self.add_error("scheduled_end", _("The event must end after it starts."))
+        return data
+
+
+class CheckInForm(forms.Form):
+    headcount = forms.IntegerField(
+        label=_("People in the room"),
+        min_value=1,
+        max_value=MAX_HEADCOUNT,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    photo = forms.FileField(
+        label=_("Photo of the room (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}),
+    )
+    members = forms.ModelMultipleChoiceField(
+        label=_("Party members present"),
+        queryset=Venue.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, venue: Venue, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = members_of_venue(venue)
+        self.fields["members"].label_from_instance = lambda user: user.get_full_name()
+
+
+class AnnouncementForm(forms.Form):
+    text = forms.CharField(label=_("Announcement"), max_length=ANNOUNCEMENT_MAX_CHARS)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class ForumQuestionForm(forms.Form):
+    forum = forms.ChoiceField(label=_("Forum"))
+    answer = forms.CharField(
+        label=_("The answer given live"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000
+    )
+
+    def __init__(self, *args, forums, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.forums = {str(f.pk): f for f in forums}
+        self.fields["forum"].choices = [(str(f.pk), f.name) for f in forums]
+
+    def clean_forum(self):
+        return self.forums[self.cleaned_data["forum"]]

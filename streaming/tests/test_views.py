@@ -1,0 +1,298 @@
+"""The pages through the test client: who sees what, check-in, heartbeats, host actions, budgets."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from PIL import Image
+
+from core.tests.factories import DEFAULT_PASSWORD
+from streaming.models import Announcement, LiveEvent, MemberAttendance, Question, VenueAttendance
+from streaming.services import chat
+from streaming.tests.factories import make_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+
+
+def signed_in(client, user):
+    assert client.login(username=user.username, password=DEFAULT_PASSWORD)
+    return client
+
+
+def png_upload(name: str = "room.png", size=(64, 48)):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 16, 46)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+# --- Lists and the viewer page -----------------------------------------------------------------
+
+
+def test_list_shows_only_what_the_reader_may_watch(client, world):
+    public = make_event(organiser=world.organiser, audience=LiveEvent.Audience.PUBLIC, title="公开党课")
+    response = client.get(reverse("streaming:event_list"))
+    assert response.status_code == 200
+    assert public.title in response.text and world.event.title not in response.text
+
+    signed_in(client, world.operator_a)
+    response = client.get(reverse("streaming:event_list"))
+    assert world.event.title in response.text
+    # The operator's venue has a big-screen link.
+    assert reverse("streaming:venue_screen", args=[world.event.pk, world.venue_a.pk]) in response.text
+
+
+def test_list_query_budget_does_not_grow_with_past_events(client, world, django_assert_max_num_queries):
+    for n in range(15):
+        make_event(
+            organiser=world.organiser,
+            audience=LiveEvent.Audience.PUBLIC,
+            state=LiveEvent.State.ENDED,
+            title=f"往期党课{n}",
+        )
+    signed_in(client, world.operator_a)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("streaming:event_list"))
+    assert response.text.count("往期党课") == 15
+
+
+def test_viewer_page_is_404_for_the_uninvited(client, world):
+    signed_in(client, world.member_b)
+    assert client.get(world.event.get_absolute_url()).status_code == 404
+    assert client.get(reverse("streaming:event_detail", args=[world.event.pk + 100])).status_code == 404
+
+
+def test_viewer_page_of_a_live_event_plays_what_the_video_side_reports(client, live_world):
+    import re
+
+    from streaming.video.paths import token_valid
+
+    signed_in(client, live_world.operator_a)
+    response = client.get(live_world.event.get_absolute_url())
+    assert response.status_code == 200
+    # The signed master playlist of this event, as streaming.video.selectors.playback_url makes it.
+    match = re.search(r'data-playback-url="/live-media/(\d+)/([^/"]+)/master\.m3u8"', response.text)
+    assert match and int(match.group(1)) == live_world.event.pk and token_valid(live_world.event.pk, match.group(2))
+
+
+def test_pages_say_so_when_the_video_side_is_missing(client, live_world, monkeypatch):
+    from streaming import integrations
+
+    monkeypatch.setattr(integrations, "_video_selector", lambda name: None)
+    signed_in(client, live_world.organiser)
+    viewer = client.get(live_world.event.get_absolute_url())
+    assert "本平台暂未开通视频" in viewer.text and 'data-playback-url=""' in viewer.text
+    console = client.get(reverse("streaming:host_console", args=[live_world.event.pk]))
+    assert console.status_code == 200 and "本平台暂未开通视频" in console.text
+
+
+# --- The venue's big screen -------------------------------------------------------------------------
+
+
+def test_venue_screen_only_for_its_operator_and_the_hosts(client, world):
+    url = reverse("streaming:venue_screen", args=[world.event.pk, world.venue_a.pk])
+    assert client.get(url).status_code == 302  # sign in first
+    signed_in(client, world.operator_b)
+    assert client.get(url).status_code == 404
+    client.logout()
+    signed_in(client, world.operator_a)
+    response = client.get(url)
+    assert response.status_code == 200 and world.venue_a.name in response.text
+    # A venue that is not invited has no screen for this event, even for its own operator.
+    client.logout()
+    signed_in(client, world.operator_b)
+    assert client.get(reverse("streaming:venue_screen", args=[world.event.pk, world.venue_b.pk])).status_code == 404
+    client.logout()
+    signed_in(client, world.organiser)
+    assert client.get(url).status_code == 200
+
+
+def test_check_in_with_headcount_members_and_photo(client, live_world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    w = live_world
+    signed_in(client, w.operator_a)
+    url = reverse("streaming:venue_check_in", args=[w.event.pk, w.venue_a.pk])
+    response = client.post(
+        url, {"headcount": 23, "members": [w.member_a.pk], "photo": png_upload()}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["headcount"] == 23
+    row = VenueAttendance.objects.get(event=w.event, venue=w.venue_a)
+    assert row.headcount == 23 and row.checked_in_by == w.operator_a and list(row.members.all()) == [w.member_a]
+    # Stored as a re-encoded JPEG, whatever was uploaded.
+    assert row.photo.name.endswith(".jpg")
+    with Image.open(row.photo.path) as stored:
+        assert stored.format == "JPEG"
+    assert MemberAttendance.objects.get(event=w.event, user=w.member_a).venue == w.venue_a
+    # The photo is served to the host, not to others.
+    photo_url = reverse("streaming:venue_photo", args=[w.event.pk, row.pk])
+    assert client.get(photo_url).status_code == 200
+    client.logout()
+    signed_in(client, w.member_a)
+    assert client.get(photo_url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "photo, message",
+    [
+        (("room.jpg", b"<html>not a picture</html>", "image/jpeg"), "JPEG"),
+        (("room.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "image/png"), "damaged"),
+    ],
+    ids=["not-an-image", "truncated-png"],
+)
+def test_check_in_rejects_files_that_are_not_pictures(client, live_world, photo, message, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    signed_in(client, live_world.operator_a)
+    client.cookies["django_language"] = "en"
+    url = reverse("streaming:venue_check_in", args=[live_world.event.pk, live_world.venue_a.pk])
+    response = client.post(url, {"headcount": 5, "photo": SimpleUploadedFile(*photo)}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert not VenueAttendance.objects.filter(event=live_world.event).exists()
+
+
+def test_check_in_rejects_a_photo_with_too_many_pixels(client, live_world, settings, tmp_path, monkeypatch):
+    from streaming.services import venues
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(venues, "PHOTO_MAX_PIXELS", 1000)
+    signed_in(client, live_world.operator_a)
+    url = reverse("streaming:venue_check_in", args=[live_world.event.pk, live_world.venue_a.pk])
+    response = client.post(url, {"headcount": 5, "photo": png_upload(size=(50, 50))}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and "像素" in response.json()["error"]
+
+
+def test_check_in_form_errors_are_in_chinese(client, live_world):
+    signed_in(client, live_world.operator_a)
+    url = reverse("streaming:venue_check_in", args=[live_world.event.pk, live_world.venue_a.pk])
+    response = client.post(url, {"headcount": 0, "members": [live_world.member_b.pk]}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error), error
+
+
+def test_venue_heartbeat_reports_state_and_marks_online(client, live_world):
+    signed_in(client, live_world.operator_a)
+    url = reverse("streaming:venue_heartbeat", args=[live_world.event.pk, live_world.venue_a.pk])
+    response = client.post(url, json.dumps({"health": "buffering"}), content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["state"] == "live"
+    row = VenueAttendance.objects.get(event=live_world.event, venue=live_world.venue_a)
+    assert row.health == "buffering" and row.last_heartbeat_at is not None
+    bad = client.post(url, json.dumps({"health": "dancing"}), content_type="application/json")
+    assert bad.status_code == 400
+
+
+# --- The host console -----------------------------------------------------------------------------
+
+
+def test_host_console_for_the_organiser_only(client, world, django_assert_max_num_queries):
+    url = reverse("streaming:host_console", args=[world.event.pk])
+    signed_in(client, world.operator_a)
+    assert client.get(url).status_code == 404
+    client.logout()
+    signed_in(client, world.organiser)
+    with django_assert_max_num_queries(22):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert world.venue_a.name in response.text and world.event.stream_key in response.text
+
+
+def test_host_starts_announces_and_ends(client, world):
+    signed_in(client, world.organiser)
+    start = reverse("streaming:host_start", args=[world.event.pk])
+    assert client.post(start).status_code == 302
+    world.event.refresh_from_db()
+    assert world.event.state == LiveEvent.State.LIVE and world.event.started_at
+
+    again = client.post(start, HTTP_ACCEPT="application/json")
+    assert again.status_code == 400 and again.json()["ok"] is False
+
+    announce = reverse("streaming:host_announce", args=[world.event.pk])
+    assert client.post(announce, {"text": "请各分会场调试音量"}, HTTP_ACCEPT="application/json").json() == {"ok": True}
+    assert Announcement.objects.get(event=world.event).text == "请各分会场调试音量"
+
+    question = chat.question_ask(event=world.event, author=world.operator_a, text="党费怎么交？", venue=world.venue_a)
+    answering = reverse("streaming:host_question_answering", args=[world.event.pk, question.pk])
+    assert client.post(answering, HTTP_ACCEPT="application/json").json() == {"ok": True}
+    assert Question.objects.get(pk=question.pk).state == Question.State.ANSWERING
+
+    roster = client.get(reverse("streaming:host_roster", args=[world.event.pk])).json()
+    assert [v["name"] for v in roster["venues"]] == [world.main_venue.name, world.venue_a.name]
+
+    assert client.post(reverse("streaming:host_end", args=[world.event.pk])).status_code == 302
+    world.event.refresh_from_db()
+    assert world.event.state == LiveEvent.State.ENDED
+
+
+def test_others_cannot_use_host_actions(client, world):
+    signed_in(client, world.operator_a)
+    assert client.post(reverse("streaming:host_start", args=[world.event.pk])).status_code == 404
+    world.event.refresh_from_db()
+    assert world.event.state == LiveEvent.State.SCHEDULED
+
+
+def test_town_staff_schedules_an_event_and_invites_venues_of_their_town(client, world):
+    signed_in(client, world.organiser)
+    response = client.post(
+        reverse("streaming:event_create"),
+        {
+            "title": "  基层治理专题  党课 ",
+            "scheduled_start": "2099-05-01T09:00",
+            "scheduled_end": "2099-05-01T11:00",
+            "audience": "invited",
+            "main_venue": world.main_venue.pk,
+            "venues": [world.venue_a.pk],
+        },
+    )
+    assert response.status_code == 302
+    event = LiveEvent.objects.get(title="基层治理专题 党课")
+    assert list(event.invited_venues.all()) == [world.venue_a]
+    # Venue B (another town) is not offered, and a forged post is refused.
+    page = client.get(reverse("streaming:event_create"))
+    assert world.venue_b.name not in page.text
+    forged = client.post(
+        reverse("streaming:event_create"),
+        {
+            "title": "越权",
+            "scheduled_start": "2099-05-01T09:00",
+            "scheduled_end": "2099-05-01T11:00",
+            "audience": "invited",
+            "venues": [world.venue_b.pk],
+        },
+    )
+    assert forged.status_code == 200 and not LiveEvent.objects.filter(title="越权").exists()
+
+
+def test_members_cannot_schedule_events(client, world):
+    signed_in(client, world.member_a)
+    assert client.get(reverse("streaming:event_create")).status_code == 404
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+
+def test_api_lists_visible_events_and_my_venues(client, world):
+    signed_in(client, world.operator_a)
+    listing = client.get("/api/live/events").json()
+    assert [e["id"] for e in listing["items"]] == [world.event.pk]
+    detail = client.get(f"/api/live/events/{world.event.pk}").json()
+    assert detail["venues"][0]["name"] == world.venue_a.name and detail["totals"]["participants"] == 0
+    mine = client.get("/api/live/my-venues").json()
+    assert mine[0]["venue"]["id"] == world.venue_a.pk
+    client.logout()
+    signed_in(client, world.member_b)
+    assert client.get(f"/api/live/events/{world.event.pk}").status_code == 404
+    assert client.get("/api/live/events").json()["items"] == []
