@@ -174,7 +174,25 @@
       }
       lastClock = now;
     });
-    ["seeking", "pause", "ended", "waiting", "emptied"].forEach(function (name) {
+    // Playback starts: the interval starts here, not at the first timeupdate a quarter second later.
+    video.addEventListener("playing", function () {
+      if (openStart === null && !video.seeking) {
+        openStart = openEnd = video.currentTime;
+        lastClock = performance.now() / 1000;
+      }
+    });
+    // Paused or finished: what played since the last timeupdate counts too, if it is plausible.
+    ["pause", "ended"].forEach(function (name) {
+      video.addEventListener(name, function () {
+        if (openStart !== null) {
+          var advance = video.currentTime - openEnd;
+          var elapsed = performance.now() / 1000 - lastClock;
+          if (advance > 0 && advance <= elapsed * Math.max(1, video.playbackRate) * 1.5 + 0.5) openEnd = video.currentTime;
+        }
+        closeInterval();
+      });
+    });
+    ["seeking", "waiting", "emptied"].forEach(function (name) {
       video.addEventListener(name, closeInterval);
     });
 
