@@ -236,6 +236,8 @@ MACHINA_FORUM_NAME = _("Party members' Q&A")
 MACHINA_BASE_TEMPLATE_NAME = "machina_base.html"
 # Markdown → HTML → nh3 allow-list for every post, description and signature (not markdown2 safe_mode).
 MACHINA_MARKUP_LANGUAGE = ("forum.markup.render_markdown", {})
+# Members are shown by their name (as on our Q&A pages), not by their login name.
+MACHINA_USER_DISPLAY_NAME_METHOD = "get_full_name"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS = [
     "can_see_forum",
     "can_read_forum",

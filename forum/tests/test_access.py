@@ -261,3 +261,19 @@ def test_membership_in_a_committee_covers_its_branches(world):
     membership_grant(user=member, role=Role.MEMBER, party_org=other)
     ids = readable_forum_ids(member, handler=PermissionHandler())
     assert {qa.private.pk, world["committee_forum"].pk} <= ids
+
+
+def test_making_a_forum_private_in_the_admin_writes_machinas_rows(client, world):
+    qa = world["qa"]
+    client.force_login(world["people"]["superuser"])
+    response = client.post(
+        "/django-admin/qa_forum/forumpolicy/add/",
+        {"forum": qa.public.pk, "party_org": qa.branch.pk, "newcomer_threshold": 3},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    outsider = world["people"]["outsider_member"]
+    assert qa.public.pk not in readable_forum_ids(outsider, handler=PermissionHandler())
+    assert qa.public.pk in readable_forum_ids(world["people"]["member"], handler=PermissionHandler())
+    response = client.post(f"/django-admin/qa_forum/forumpolicy/{qa.public.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert qa.public.pk in readable_forum_ids(outsider, handler=PermissionHandler())
