@@ -378,6 +378,7 @@ class Supervisor:
         self._lock_file = None
         self.rtmp_server: asyncio.Server | None = None
         self.relay_server: asyncio.Server | None = None
+        self._rtmp_task: asyncio.Future | None = None
 
     # --- database work, on its own thread ----------------------------------------------------------
 
@@ -407,19 +408,60 @@ class Supervisor:
 
     # --- life cycle --------------------------------------------------------------------------------
 
-    def _take_lock(self) -> None:
+    async def _take_lock(self) -> None:
+        """One supervisor per run directory; a second one waits as a standby until the first is gone."""
         self.config.run_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(self.config.run_dir / "supervisor.lock", "w")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock = self.config.run_dir / "supervisor.lock"
-            raise SystemExit(f"another live supervisor is running (lock {lock})") from None
+        lock = self.config.run_dir / "supervisor.lock"
+        self._lock_file = open(lock, "a+")  # noqa: SIM115 -- held for the life of the process
+        warned = False
+        while True:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not warned:
+                    logger.warning("another live supervisor holds %s; waiting to take over", lock)
+                    warned = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 2)
+                if self._stopping.is_set():
+                    raise SystemExit(0) from None
+        self._lock_file.truncate(0)
         self._lock_file.write(str(os.getpid()))
         self._lock_file.flush()
 
+    async def _serve_rtmp(self) -> None:
+        """Listen for encoders; if the port is taken, keep trying (browser publishing works meanwhile)."""
+        while not self._stopping.is_set():
+            try:
+                self.rtmp_server = await serve_front_door(
+                    self.config.rtmp_host,
+                    self.config.rtmp_port,
+                    app=self.config.rtmp_app,
+                    on_publish=self._rtmp_publish,
+                    connections=self.rtmp_connections,
+                )
+            except OSError as exc:
+                logger.error(
+                    "live supervisor: cannot listen for RTMP on %s:%s (%s); retrying in 30 s",
+                    self.config.rtmp_host,
+                    self.config.rtmp_port,
+                    exc,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 30)
+                continue
+            logger.info(
+                "live supervisor %s: RTMP on %s:%s/%s",
+                os.getpid(),
+                self.config.rtmp_host,
+                self.config.rtmp_port,
+                self.config.rtmp_app,
+            )
+            return
+
     async def start(self) -> None:
-        self._take_lock()
+        await self._take_lock()
         reaped = self.registry.reap()
         if reaped:
             logger.warning("live supervisor: ended %d ffmpeg process(es) left by a previous run", len(reaped))
@@ -427,26 +469,13 @@ class Supervisor:
             await self.db_call("streams_off_air")
         except Exception as exc:  # noqa: BLE001 -- the video must come up even if the database is slow
             logger.warning("live supervisor: could not reset stream states: %s", exc)
-        self.rtmp_server = await serve_front_door(
-            self.config.rtmp_host,
-            self.config.rtmp_port,
-            app=self.config.rtmp_app,
-            on_publish=self._rtmp_publish,
-            connections=self.rtmp_connections,
-        )
         self.config.relay_socket.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.config.relay_socket.unlink()
         self.relay_server = await asyncio.start_unix_server(self._relay_client, path=str(self.config.relay_socket))
         os.chmod(self.config.relay_socket, 0o660)
-        logger.info(
-            "live supervisor %s: RTMP on %s:%s/%s, relay %s",
-            os.getpid(),
-            self.config.rtmp_host,
-            self.config.rtmp_port,
-            self.config.rtmp_app,
-            self.config.relay_socket,
-        )
+        logger.info("live supervisor %s: browser relay on %s", os.getpid(), self.config.relay_socket)
+        self._rtmp_task = asyncio.ensure_future(self._serve_rtmp())
         with contextlib.suppress(Exception):
             for event_id in await self.db_call("recordings_to_finish"):
                 self._replay(event_id)
@@ -505,6 +534,8 @@ class Supervisor:
         future.add_done_callback(self._db_pending.discard)
 
     async def shutdown(self) -> None:
+        if self._rtmp_task is not None:
+            self._rtmp_task.cancel()
         for server in (self.rtmp_server, self.relay_server):
             if server is not None:
                 server.close()

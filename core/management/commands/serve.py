@@ -1,4 +1,5 @@
-"""Run the whole embedded site: one Daphne process for HTTP and WebSockets plus the task worker.
+"""Run the whole embedded site: one Daphne process for HTTP and WebSockets, the task worker and the live
+video supervisor (RTMP ingest and ffmpeg packaging, streaming.video).
 
 Production runs these as separate services (see README); this command is the one-machine default.
 """
@@ -21,15 +22,27 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true", help="Do not start the task worker.")
+        parser.add_argument("--no-live", action="store_true", help="Do not start the live video supervisor.")
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, **options):
+    def handle(self, *args, host: str, port: int, no_worker: bool, no_live: bool = False, **options):
         env = os.environ.copy()
         commands = {
-            "daphne": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers",
-                       "config.asgi:application"],
+            "daphne": [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                host,
+                "-p",
+                str(port),
+                "--proxy-headers",
+                "config.asgi:application",
+            ],
         }
         if not no_worker:
             commands["worker"] = [sys.executable, "manage.py", "db_worker", "--interval", "1"]
+        if not no_live:  # encoders reach RTMP on the address the site is served on
+            commands["live"] = [sys.executable, "manage.py", "live_supervisor", "--rtmp-host", host]
         procs: dict[str, subprocess.Popen] = {}
         for name, argv in commands.items():
             # Own process groups, so a Ctrl-C reaches each child once, through us.
