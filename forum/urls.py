@@ -7,6 +7,7 @@ The first block repeats machina's own paths (and so takes them over): machina's 
 from django.urls import path
 
 from forum import feeds, views
+from forum.models import PostRole
 
 app_name = "qa"
 
@@ -40,8 +41,8 @@ urlpatterns = [
     # ours
     path("ask/", views.ask, name="ask"),
     path("post/<int:pk>/", views.post_permalink, name="post"),
-    path("post/<int:pk>/follow-up/", views.follow_up, name="follow_up"),
-    path("post/<int:pk>/supplement/", views.supplement, name="supplement"),
+    path("post/<int:pk>/follow-up/", views.reply_to_post, {"kind": PostRole.Kind.FOLLOW_UP}, name="follow_up"),
+    path("post/<int:pk>/supplement/", views.reply_to_post, {"kind": PostRole.Kind.SUPPLEMENT}, name="supplement"),
     path("post/<int:pk>/accept/", views.accept, name="accept"),
     path("post/<int:pk>/report/", views.report, name="report"),
     path("topic/<int:pk>/unaccept/", views.unaccept, name="unaccept"),

@@ -220,27 +220,27 @@ def answer(request: HttpRequest, forum_slug: str, forum_pk: int, topic_slug: str
     )
 
 
-@login_required
-def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
-    handler = permission_handler(request)
-    target = access_post_by_id(request.user, pk, handler=handler)
-    return _reply_view(
-        request,
-        target=target,
-        kind=PostRole.Kind.FOLLOW_UP,
-        write=lambda content: posts.follow_up_post(user=request.user, target=target, content=content, handler=handler),
-    )
+# The replies hung under a post: a follow-up (on the question or an answer), a supplement (on an answer).
+_POST_REPLIES = {
+    PostRole.Kind.FOLLOW_UP: lambda user, post, content, handler: posts.follow_up_post(
+        user=user, target=post, content=content, handler=handler
+    ),
+    PostRole.Kind.SUPPLEMENT: lambda user, post, content, handler: posts.supplement_post(
+        user=user, answer=post, content=content, handler=handler
+    ),
+}
 
 
 @login_required
-def supplement(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_to_post(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     handler = permission_handler(request)
     target = access_post_by_id(request.user, pk, handler=handler)
+    write = _POST_REPLIES[kind]
     return _reply_view(
         request,
         target=target,
-        kind=PostRole.Kind.SUPPLEMENT,
-        write=lambda content: posts.supplement_post(user=request.user, answer=target, content=content, handler=handler),
+        kind=kind,
+        write=lambda content: write(request.user, target, content, handler),
     )
 
 

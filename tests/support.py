@@ -334,3 +334,31 @@ def ws_connect(server: DaphneProcess, *, sessionid: str | None = None, origin: s
         close_timeout=5,
         proxy=None,
     )
+
+
+# --- Browser --------------------------------------------------------------------------------
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
+
+
+@contextlib.contextmanager
+def launched_chromium() -> Iterator:
+    """The system Chromium, headless, through Playwright; the test is skipped (failed on CI) without it.
+
+    Open it from a fixture that depends on the test's data fixtures: Playwright's sync API runs an
+    event loop in this thread, and Django refuses ORM calls while one is running.
+    """
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
