@@ -7,6 +7,7 @@ a question by words from its answers too. New posts append their terms; edits an
 from __future__ import annotations
 
 from core.search import index_terms
+from forum.access import Post, Topic
 from forum.markup import plain_text
 from forum.models import Question
 
@@ -16,7 +17,7 @@ def _frame(terms: str) -> str:
     return f" {terms.strip()} " if terms.strip() else ""
 
 
-def question_terms(topic, texts: list[str]) -> str:
+def question_terms(topic: Topic, texts: list[str]) -> str:
     return _frame(index_terms(topic.subject, *texts))
 
 
@@ -27,7 +28,7 @@ def question_index_rebuild(*, question: Question) -> None:
     question.save(update_fields=["search_terms"])
 
 
-def question_index_append(*, question: Question, post) -> None:
+def question_index_append(*, question: Question, post: Post) -> None:
     new_terms = index_terms(question.topic.subject, plain_text(post._content_rendered or "")).split()
     merged = dict.fromkeys([*question.search_terms.split(), *new_terms])
     question.search_terms = _frame(" ".join(merged))

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from forum.access import PermissionHandler
+from core.models import User
+from forum.access import Forum, PermissionHandler, Topic
 from forum.models import Question
 
 SUBJECT_LENGTH = 60
@@ -28,13 +29,13 @@ def _subject_from(text: str) -> str:
 
 def question_from_live(
     *,
-    host,
-    forum,
+    host: User,
+    forum: Forum,
     question_text: str,
     asker_name: str,
     answer_text: str,
     event_title: str,
-):
+) -> Topic:
     """Publish a question asked live, with the answer the host gave, as a solved forum question.
 
     The host is the poster of both (the person who asked live may have no account); the question

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import ratelimit
+from core.models import User
 from forum.access import PermissionHandler, Post, can_moderate
 from forum.markup import plain_text
 from forum.models import PostReport, PostRole
@@ -17,7 +18,7 @@ from forum.services.posts import post_published, post_remove, question_of, role_
 REPORTS_PER_HOUR = 20
 
 
-def post_approve(*, user, post, handler=None):
+def post_approve(*, user: User, post: Post, handler: PermissionHandler | None = None) -> Post:
     """Publish a queued post; the asker (and the answer's author) hear about it now."""
     handler = handler or PermissionHandler()
     if not can_moderate(user, post.topic.forum, handler=handler):
@@ -38,7 +39,7 @@ def post_approve(*, user, post, handler=None):
     return post
 
 
-def post_disapprove(*, user, post, handler=None) -> None:
+def post_disapprove(*, user: User, post: Post, handler: PermissionHandler | None = None) -> None:
     """Refuse a queued post: it is removed, and its author is told."""
     handler = handler or PermissionHandler()
     if not can_moderate(user, post.topic.forum, handler=handler):
@@ -50,7 +51,9 @@ def post_disapprove(*, user, post, handler=None) -> None:
         post_remove(post=post, handler=handler)
 
 
-def report_create(*, user, post, reason: str, detail: str = "", handler=None) -> PostReport:
+def report_create(
+    *, user: User, post: Post, reason: str, detail: str = "", handler: PermissionHandler | None = None
+) -> PostReport:
     if not user.is_authenticated:
         raise PermissionDenied
     if post.poster_id == user.pk:
@@ -75,7 +78,9 @@ def report_create(*, user, post, reason: str, detail: str = "", handler=None) ->
     return report
 
 
-def report_resolve(*, user, report: PostReport, remove_post: bool, handler=None) -> PostReport:
+def report_resolve(
+    *, user: User, report: PostReport, remove_post: bool, handler: PermissionHandler | None = None
+) -> PostReport:
     """Dismiss a report, or remove the reported post (which settles every open report on it)."""
     handler = handler or PermissionHandler()
     if not can_moderate(user, report.forum, handler=handler):

@@ -14,18 +14,18 @@ from django.utils.translation import gettext as _
 
 from core.models import User
 from core.services.notifications import notification_send
-from forum.access import PermissionHandler
+from forum.access import PermissionHandler, Post
 from forum.markup import plain_text
 from forum.models import PostRole
 
 EXCERPT = 120
 
 
-def post_url(post) -> str:
+def post_url(post: Post) -> str:
     return reverse("qa:post", args=[post.pk])
 
 
-def _excerpt(post) -> str:
+def _excerpt(post: Post) -> str:
     return plain_text(getattr(post, "_content_rendered", "") or "", limit=EXCERPT)
 
 
@@ -40,7 +40,7 @@ def _send(recipients: list, *, kind: str, title_for, body: str, url: str, forum)
             notification_send(recipient=user, kind=kind, title=title_for(reasons[user.pk]), body=body, url=url)
 
 
-def notify_published(post, role: PostRole) -> None:
+def notify_published(post: Post, role: PostRole) -> None:
     """A post became visible: tell the asker and, for a follow-up, the author of the answer."""
     topic = post.topic
     author = post.poster
@@ -85,7 +85,7 @@ def notify_published(post, role: PostRole) -> None:
         _send(recipients, kind=kind, title_for=title_for, body=body, url=post_url(post), forum=topic.forum)
 
 
-def notify_accepted(answer, *, by) -> None:
+def notify_accepted(answer: Post, *, by: User) -> None:
     if answer.poster is None or answer.poster_id == by.pk:
         return
     topic = answer.topic
@@ -102,7 +102,7 @@ def notify_accepted(answer, *, by) -> None:
     )
 
 
-def notify_moderated(post, *, approved: bool) -> None:
+def notify_moderated(post: Post, *, approved: bool) -> None:
     """Tell the author what the moderator decided about their queued post."""
     if post.poster is None:
         return

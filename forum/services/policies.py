@@ -14,7 +14,7 @@ ForumPermission = get_model("forum_permission", "ForumPermission")
 UserForumPermission = get_model("forum_permission", "UserForumPermission")
 
 
-def forum_create(*, name: str, parent=None, category: bool = False, description: str = ""):
+def forum_create(*, name: str, parent: Forum | None = None, category: bool = False, description: str = "") -> Forum:
     """A machina forum (or category) under `parent`; machina keeps the tree and slug."""
     return Forum.objects.create(
         name=name,
@@ -26,7 +26,7 @@ def forum_create(*, name: str, parent=None, category: bool = False, description:
 
 def forum_policy_set(
     *,
-    forum,
+    forum: Forum,
     party_org: PartyOrg | None = None,
     moderate_newcomers: bool = False,
     newcomer_threshold: int = 3,

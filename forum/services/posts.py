@@ -17,7 +17,8 @@ from django.utils.translation import ngettext
 from machina.conf import settings as machina_settings
 
 from core import ratelimit
-from forum.access import PermissionHandler, Post, Topic, may_accept, may_supplement
+from core.models import User
+from forum.access import Forum, PermissionHandler, Post, Topic, may_accept, may_supplement
 from forum.models import PostRole, Question
 from forum.services import notify
 from forum.services.index import question_index_append, question_index_rebuild
@@ -41,7 +42,7 @@ def _period(seconds: int) -> str:
     return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
 
 
-def posting_rate_check(user) -> None:
+def posting_rate_check(user: User) -> None:
     """Refuse, with a message that says how long to wait, when the user posts too fast."""
     for limit, window in rate_limits():
         if ratelimit.is_limited(f"forum.post.{window}", str(user.pk), limit=limit):
@@ -56,7 +57,7 @@ def posting_rate_check(user) -> None:
             )
 
 
-def _posting_rate_count(user) -> None:
+def _posting_rate_count(user: User) -> None:
     for _limit, window in rate_limits():
         ratelimit.hit(f"forum.post.{window}", str(user.pk), window=window)
 
@@ -73,11 +74,11 @@ def _clean_content(content: str) -> str:
     return content
 
 
-def _reply_subject(topic) -> str:
+def _reply_subject(topic: Topic) -> str:
     return f"{machina_settings.TOPIC_ANSWER_SUBJECT_PREFIX} {topic.subject}"[:SUBJECT_MAX]
 
 
-def question_of(topic) -> Question:
+def question_of(topic: Topic) -> Question:
     """The topic's Question; topics made outside our services (machina admin, imports) get one."""
     try:
         return topic.qa
@@ -87,7 +88,7 @@ def question_of(topic) -> Question:
         return question
 
 
-def role_of(post) -> PostRole:
+def role_of(post: Post) -> PostRole:
     try:
         return post.qa
     except PostRole.DoesNotExist:
@@ -109,7 +110,7 @@ def question_recount(*, topic_id: int) -> Question:
     return question
 
 
-def post_published(post, role: PostRole) -> None:
+def post_published(post: Post, role: PostRole) -> None:
     """Side effects of a post becoming visible: counts, state, search terms, notifications."""
     topic = post.topic
     question_of(topic)
@@ -123,7 +124,15 @@ def post_published(post, role: PostRole) -> None:
     notify.notify_published(post, role)
 
 
-def question_ask(*, user, forum, subject: str, content: str, handler=None, rate_limited: bool = True):
+def question_ask(
+    *,
+    user: User,
+    forum: Forum,
+    subject: str,
+    content: str,
+    handler: PermissionHandler | None = None,
+    rate_limited: bool = True,
+) -> Post:
     """Start a topic whose first post is the question. Returns the question's Post."""
     handler = handler or PermissionHandler()
     _require(user.is_authenticated and forum.is_forum and handler.can_add_topic(forum, user))
@@ -155,7 +164,16 @@ def question_ask(*, user, forum, subject: str, content: str, handler=None, rate_
     return post
 
 
-def _reply(*, user, topic, kind: str, parent, content: str, handler, rate_limited: bool = True):
+def _reply(
+    *,
+    user: User,
+    topic: Topic,
+    kind: str,
+    parent: Post | None,
+    content: str,
+    handler: PermissionHandler,
+    rate_limited: bool = True,
+) -> Post:
     # A queued question takes replies from its own author only (the live flow posts both at once).
     _require(
         user.is_authenticated and (topic.approved or topic.poster_id == user.pk) and handler.can_add_post(topic, user)
@@ -175,7 +193,9 @@ def _reply(*, user, topic, kind: str, parent, content: str, handler, rate_limite
     return post
 
 
-def answer_post(*, user, topic, content: str, handler=None, rate_limited: bool = True):
+def answer_post(
+    *, user: User, topic: Topic, content: str, handler: PermissionHandler | None = None, rate_limited: bool = True
+) -> Post:
     return _reply(
         user=user,
         topic=topic,
@@ -187,14 +207,14 @@ def answer_post(*, user, topic, content: str, handler=None, rate_limited: bool =
     )
 
 
-def _visible_parent(target, kinds: set[str]) -> PostRole:
+def _visible_parent(target: Post, kinds: set[str]) -> PostRole:
     role = role_of(target)
     if role.kind not in kinds or not target.approved:
         raise ValidationError(_("You cannot reply to this post in that way."), code="wrong_target")
     return role
 
 
-def follow_up_post(*, user, target, content: str, handler=None):
+def follow_up_post(*, user: User, target: Post, content: str, handler: PermissionHandler | None = None) -> Post:
     """A follow-up question (追问) on the question itself or on one answer."""
     _visible_parent(target, {PostRole.Kind.QUESTION, PostRole.Kind.ANSWER})
     return _reply(
@@ -207,7 +227,7 @@ def follow_up_post(*, user, target, content: str, handler=None):
     )
 
 
-def supplement_post(*, user, answer, content: str, handler=None):
+def supplement_post(*, user: User, answer: Post, content: str, handler: PermissionHandler | None = None) -> Post:
     """A supplementary answer (补充回答) attached to an answer, by its author (or a moderator)."""
     handler = handler or PermissionHandler()
     _visible_parent(answer, {PostRole.Kind.ANSWER})
@@ -222,7 +242,7 @@ def supplement_post(*, user, answer, content: str, handler=None):
     )
 
 
-def answer_accept(*, user, answer, handler=None) -> Question:
+def answer_accept(*, user: User, answer: Post, handler: PermissionHandler | None = None) -> Question:
     """Accept an answer, replacing any earlier choice. Accepting the accepted answer changes nothing."""
     handler = handler or PermissionHandler()
     topic = answer.topic
@@ -242,7 +262,7 @@ def answer_accept(*, user, answer, handler=None) -> Question:
     return question
 
 
-def answer_unaccept(*, user, topic, handler=None) -> Question:
+def answer_unaccept(*, user: User, topic: Topic, handler: PermissionHandler | None = None) -> Question:
     handler = handler or PermissionHandler()
     _require(may_accept(user, topic, handler=handler))
     with transaction.atomic():
@@ -256,7 +276,9 @@ def answer_unaccept(*, user, topic, handler=None) -> Question:
     return question
 
 
-def post_edit(*, user, post, content: str, subject: str | None = None, handler=None):
+def post_edit(
+    *, user: User, post: Post, content: str, subject: str | None = None, handler: PermissionHandler | None = None
+) -> Post:
     """Change a post's text (and, for the question, its title). machina re-renders it safely."""
     handler = handler or PermissionHandler()
     _require(user.is_authenticated and handler.can_edit_post(post, user))
@@ -280,14 +302,14 @@ def post_edit(*, user, post, content: str, subject: str | None = None, handler=N
     return post
 
 
-def _delete_with_replies(post) -> None:
+def _delete_with_replies(post: Post) -> None:
     # Follow-ups and supplements hang under this post: they go with it.
     for child in Post.objects.filter(qa__parent=post).select_related("topic"):
         _delete_with_replies(child)
     Post.objects.get(pk=post.pk).delete()  # machina's delete() updates the topic and forum counters
 
 
-def post_remove(*, post, handler=None):
+def post_remove(*, post: Post, handler: PermissionHandler | None = None) -> Topic | None:
     """Remove a post (a question removes its whole topic). Callers check permissions.
 
     Returns the topic, or None when the topic went with its question.
@@ -308,7 +330,7 @@ def post_remove(*, post, handler=None):
     return topic
 
 
-def post_delete(*, user, post, handler=None):
+def post_delete(*, user: User, post: Post, handler: PermissionHandler | None = None) -> Topic | None:
     handler = handler or PermissionHandler()
     _require(user.is_authenticated and handler.can_delete_post(post, user))
     return post_remove(post=post, handler=handler)
