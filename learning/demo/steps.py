@@ -232,9 +232,14 @@ def seed_media_permissions(ctx: DemoContext) -> str:
 
     from core.demo.steps import EDITOR_GROUP, REVIEWER_GROUP
 
-    perms = list(Permission.objects.filter(content_type__app_label="learning", content_type__model="mediaasset"))
+    media_perms = Permission.objects.filter(content_type__app_label="learning", content_type__model="mediaasset")
+    names = [EDITOR_GROUP, REVIEWER_GROUP]
+    held = Group.permissions.through.objects.filter(group__name__in=names, permission__in=media_perms).count()
+    if held == len(names) * 4:  # add, change, delete, view for both groups: one query when all is there
+        return "skipped: media permissions are there"
+    perms = list(media_perms)
     granted = 0
-    for group in Group.objects.filter(name__in=[EDITOR_GROUP, REVIEWER_GROUP]).prefetch_related("permissions"):
+    for group in Group.objects.filter(name__in=names).prefetch_related("permissions"):
         missing = [p for p in perms if p not in set(group.permissions.all())]
         if missing:
             group.permissions.add(*missing)
