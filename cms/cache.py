@@ -12,6 +12,8 @@ Correctness:
   backend, so a reader never sees a page older than the last publish.
 - Announcements have start and end times: a cached page lives no longer than the next such
   boundary, so a banner appears and disappears on time.
+- Site search also shows other apps' content (courses, forum) that has no generation of its own:
+  its pages are kept for SEARCH_CACHE_SECONDS only, so a new forum post is findable within seconds.
 - The live-now strip has no publish event of its own: the streaming app calls
   `page_cache_invalidate()` when an event starts or ends; the short TTL bounds anything missed.
 - Pages carry a CSRF token (the language switch is a POST form). The stored copy holds a
@@ -36,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 GENERATION_NAME = "pages"
+SEARCH_CACHE_SECONDS = 10
 CSRF_PLACEHOLDER = b"__cms_csrf_token_placeholder__"
 _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
 _KEPT_HEADERS = ("Content-Type", "X-Frame-Options", "Content-Language", "X-Content-Type-Options")
@@ -45,10 +48,14 @@ def cache_seconds() -> int:
     return int(getattr(settings, "CMS_PAGE_CACHE_SECONDS", 60))
 
 
-def mark_cacheable(request: HttpRequest, *, allowed_params: frozenset[str] | set[str] = frozenset()) -> None:
-    """Let the middleware store this response if the query string has only `allowed_params`."""
+def mark_cacheable(
+    request: HttpRequest, *, allowed_params: frozenset[str] | set[str] = frozenset(), seconds: int | None = None
+) -> None:
+    """Let the middleware store this response if the query string has only `allowed_params`,
+    for at most `seconds` (default: CMS_PAGE_CACHE_SECONDS)."""
     if set(request.GET) <= set(allowed_params):
         request.cms_cacheable = True
+        request.cms_cache_seconds = seconds
 
 
 def current_generation() -> int:
@@ -120,6 +127,8 @@ class AnonymousPageCacheMiddleware:
             and _is_anonymous(request)
         ):
             seconds = _seconds_to_live()
+            if getattr(request, "cms_cache_seconds", None) is not None:
+                seconds = min(seconds, request.cms_cache_seconds)
             if seconds > 0:
                 content = _CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\3", response.content)
                 headers = {h: response[h] for h in _KEPT_HEADERS if h in response}

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from wagtail.views import serve
 
-from cms.cache import mark_cacheable
+from cms.cache import SEARCH_CACHE_SECONDS, mark_cacheable
 from cms.search import KIND_LABELS, clean_query, site_search
 from cms.selectors import news_live
 
@@ -29,6 +29,7 @@ def section(request, path: str):
 
 
 def search(request):
+    mark_cacheable(request, allowed_params={"q", "kind", "page"}, seconds=SEARCH_CACHE_SECONDS)
     query = clean_query(request.GET.get("q"))
     kind = request.GET.get("kind") or None
     hits = site_search(user=request.user, query=query) if query else []

@@ -109,3 +109,11 @@ def test_cached_pages_expire_when_an_announcement_starts_or_ends(settings):
         title="即将结束", starts_at=now - datetime.timedelta(days=1), ends_at=now + datetime.timedelta(seconds=9)
     )
     assert 0 < _seconds_to_live() <= 9
+
+
+def test_search_pages_are_cached_briefly_and_follow_publishing(django_capture_on_commit_callbacks):
+    Client().get("/search/", {"q": "振兴"})
+    assert Client().get("/search/", {"q": "振兴"}).get("X-Page-Cache") == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        make_news("推进乡村振兴工作会议召开")
+    assert "推进乡村<mark>振兴</mark>工作会议召开" in Client().get("/search/", {"q": "振兴"}).content.decode()
