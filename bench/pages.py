@@ -259,7 +259,7 @@ async def closed_loop(port: int, path: str, *, concurrency: int, duration: float
                     latencies.append(time.monotonic() - t0)
                 else:
                     errors += 1
-            except (OSError, asyncio.TimeoutError, ValueError, IndexError):
+            except (TimeoutError, OSError, ValueError, IndexError):
                 errors += 1
                 conn.close()
         conn.close()
@@ -286,7 +286,7 @@ async def open_loop(port: int, path: str, *, rate: float, duration: float, timeo
                 latencies.append(time.monotonic() - scheduled)
             else:
                 errors += 1
-        except (OSError, asyncio.TimeoutError, ValueError, IndexError):
+        except (TimeoutError, OSError, ValueError, IndexError):
             errors += 1
             conn.close()
         pool.put_nowait(conn)
@@ -367,7 +367,8 @@ def main() -> None:
 
     print()
     print(
-        f"{'page':<11} {'naive req/s':>12} {'ours req/s':>11} {'×':>6}   ours @{args.rate:g}/s p95   naive @{args.rate:g}/s p95"
+        f"{'page':<11} {'naive req/s':>12} {'ours req/s':>11} {'×':>6}   "
+        f"ours @{args.rate:g}/s p95   naive @{args.rate:g}/s p95"
     )
     ratios = []
     for name in pages:
