@@ -206,6 +206,7 @@ def _private_urls(topic, answer) -> tuple[list[str], list[str]]:
         f"{base}/topic/{topic.slug}-{topic.pk}/{answer.pk}/post/delete/",
         f"/forum/post/{answer.pk}/follow-up/",
         f"/forum/post/{answer.pk}/report/",
+        f"/forum/member/topic/{topic.pk}/subscribe/",  # machina's, login first
     ]
     return reading, writing
 
@@ -229,6 +230,7 @@ def test_private_forum_is_404_to_outsiders_everywhere(client, world, private_thr
     assert "党费收缴情况通报" not in client.get("/forum/").content.decode()
     assert "党费收缴情况通报" not in client.get("/forum/feeds/topics/").content.decode()
     assert f'href="{topic_url(topic)}"' not in client.get("/forum/search/?q=党费收缴").content.decode()
+    assert "党费收缴情况通报" not in client.get(f"/forum/member/profile/{topic.poster_id}/posts/").content.decode()
     assert all(f["id"] != topic.forum_id for f in client.get("/api/forum/forums").json())
     assert client.get("/api/forum/topics?q=党费收缴").json()["count"] == 0
 
