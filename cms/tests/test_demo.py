@@ -36,7 +36,7 @@ def test_every_department_has_a_section_with_updates_and_an_editor_group(seeded)
 
 def test_content_is_chinese_varied_and_valid_wagtail_pages(seeded, client):
     news = list(NewsPage.objects.live())
-    assert len(news) == round(320 * SCALE)
+    assert len(news) == max(12, round(320 * SCALE))  # at least a page and a half of news
     assert len({n.title for n in news}) == len(news)
     assert GuidePage.objects.live().count() >= 3 and ServicePage.objects.live().count() >= 6
     assert not any("lorem" in n.title.lower() for n in news)
