@@ -265,7 +265,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.django_db(transaction=True)
+# Transactional so that a worker thread sees the rows; serialized rollback so that the flush after it
+# does not re-run post_migrate handlers, whose new rows would collide with the next live-server test's.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_cancel_kills_the_running_ffmpeg_process_group(media_root, tmp_path):
     """A worker runs the job (another thread, its own connection); the editor cancels meanwhile."""
     from learning.services.media import media_asset_process
