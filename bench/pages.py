@@ -137,7 +137,7 @@ def naive_server(database: Path) -> Server:
     return Server("naive: 1 Daphne, no page cache", argv, env, port)
 
 
-def our_server(database: Path, workers: int, threads: int) -> Server:
+def our_server(database: Path, workers: int, threads: int, worker_class: str = "gthread") -> Server:
     port = free_port()
     env = {**base_env(database), "CMS_PAGE_CACHE_SECONDS": "60"}
     argv = [
@@ -150,7 +150,7 @@ def our_server(database: Path, workers: int, threads: int) -> Server:
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "--keep-alive",
@@ -158,7 +158,7 @@ def our_server(database: Path, workers: int, threads: int) -> Server:
         "--log-level",
         "warning",
     ]
-    return Server(f"ours: gunicorn {workers}×{threads} gthread + page cache", argv, env, port)
+    return Server(f"ours: gunicorn {workers}×{threads} {worker_class} + page cache", argv, env, port)
 
 
 # --- A small keep-alive HTTP/1.1 client on asyncio --------------------------------------------

@@ -201,18 +201,29 @@ class HomePage(CmsPage):
         return context
 
 
-# --- News -------------------------------------------------------------------------------------
+# --- Sections -------------------------------------------------------------------------------------
 
 
-class NewsIndexPage(CmsPage):
+class SectionIndexPage(CmsPage):
+    """One of the portal's sections (/news/, /updates/, /guides/, /services/): made by migration 0004."""
+
     intro = models.CharField(_("introduction"), max_length=200, blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["cms.HomePage"]
-    subpage_types = ["cms.NewsPage"]
     max_count = 1
-    cache_query_params = frozenset({"page", "category"})
     search_fields = Page.search_fields
+
+    class Meta:
+        abstract = True
+
+
+# --- News -------------------------------------------------------------------------------------
+
+
+class NewsIndexPage(SectionIndexPage):
+    subpage_types = ["cms.NewsPage"]
+    cache_query_params = frozenset({"page", "category"})
 
     class Meta:
         verbose_name = _("news index")
@@ -308,15 +319,9 @@ class NewsPage(CmsPage):
 # --- Agency work updates ------------------------------------------------------------------------
 
 
-class UpdatesIndexPage(CmsPage):
-    intro = models.CharField(_("introduction"), max_length=200, blank=True)
-
-    content_panels = [*Page.content_panels, FieldPanel("intro")]
-    parent_page_types = ["cms.HomePage"]
+class UpdatesIndexPage(SectionIndexPage):
     subpage_types = ["cms.DepartmentUpdatesPage"]
-    max_count = 1
     cache_query_params = frozenset({"page"})
-    search_fields = Page.search_fields
 
     class Meta:
         verbose_name = _("work updates index")
@@ -402,15 +407,9 @@ class UpdatePage(CmsPage):
 # --- Party-affairs guides -------------------------------------------------------------------------
 
 
-class GuideIndexPage(CmsPage):
-    intro = models.CharField(_("introduction"), max_length=200, blank=True)
-
-    content_panels = [*Page.content_panels, FieldPanel("intro")]
-    parent_page_types = ["cms.HomePage"]
+class GuideIndexPage(SectionIndexPage):
     subpage_types = ["cms.GuidePage"]
-    max_count = 1
     cache_query_params = frozenset({"page"})
-    search_fields = Page.search_fields
 
     class Meta:
         verbose_name = _("guide index")
@@ -474,15 +473,9 @@ class ServiceCategory(models.TextChoices):
     BUSINESS = "business", _("Business support policies")
 
 
-class ServiceIndexPage(CmsPage):
-    intro = models.CharField(_("introduction"), max_length=200, blank=True)
-
-    content_panels = [*Page.content_panels, FieldPanel("intro")]
-    parent_page_types = ["cms.HomePage"]
+class ServiceIndexPage(SectionIndexPage):
     subpage_types = ["cms.ServicePage"]
-    max_count = 1
     cache_query_params = frozenset({"page", "category"})
-    search_fields = Page.search_fields
 
     class Meta:
         verbose_name = _("services directory")
