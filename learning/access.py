@@ -46,32 +46,32 @@ def org_paths_of(user: User) -> frozenset[str]:
     return user._learning_org_paths
 
 
-def course_filter(user: User) -> Q:
-    """A condition on CoursePage for the courses the user may see (liveness not included)."""
+def _visibility_filter(user: User, *, open_value: str, through, owner_column: str) -> Q:
+    """Courses and lessons share the rule: open (public / as the course), members, chosen orgs."""
     if sees_all_courses(user):
         return Q()
-    condition = Q(visibility=Visibility.PUBLIC)
+    condition = Q(visibility=open_value)
     if is_member_like(user):
         condition |= Q(visibility=Visibility.MEMBERS)
     paths = org_paths_of(user)
     if paths:
-        chosen = CoursePage.orgs.through.objects.filter(partyorg__path__in=paths).values("coursepage_id")
+        chosen = through.objects.filter(partyorg__path__in=paths).values(owner_column)
         condition |= Q(visibility=Visibility.ORGS, pk__in=chosen)
     return condition
 
 
+def course_filter(user: User) -> Q:
+    """A condition on CoursePage for the courses the user may see (liveness not included)."""
+    return _visibility_filter(
+        user, open_value=Visibility.PUBLIC, through=CoursePage.orgs.through, owner_column="coursepage_id"
+    )
+
+
 def lesson_filter(user: User) -> Q:
     """The lesson's own narrowing; the course's visibility is checked separately."""
-    if sees_all_courses(user):
-        return Q()
-    condition = Q(visibility=LessonVisibility.COURSE)
-    if is_member_like(user):
-        condition |= Q(visibility=LessonVisibility.MEMBERS)
-    paths = org_paths_of(user)
-    if paths:
-        chosen = LessonPage.orgs.through.objects.filter(partyorg__path__in=paths).values("lessonpage_id")
-        condition |= Q(visibility=LessonVisibility.ORGS, pk__in=chosen)
-    return condition
+    return _visibility_filter(
+        user, open_value=LessonVisibility.COURSE, through=LessonPage.orgs.through, owner_column="lessonpage_id"
+    )
 
 
 def _orgs_allow(user: User, orgs) -> bool:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
+from core import ratelimit
 from learning.access import access_course_by_id, access_lesson_by_id, course_of
 from learning.models import LessonKind, LessonPage, Topic
 from learning.selectors import course_cards, course_list, course_outline, learning_record, lesson_progress, poster_url
@@ -220,14 +222,20 @@ def _progress_out(lesson: LessonPage, progress) -> dict:
     }
 
 
+# A player reports every 15 s and on pauses; this is far above that and stops a client hammering.
+PROGRESS_REPORTS_PER_MINUTE = 60
+
+
 @router.post(
     "/lessons/{lesson_id}/progress",
     auth=django_auth,
-    response={200: ProgressOut, 400: ErrorOut},
+    response={200: ProgressOut, 400: ErrorOut, 429: ErrorOut},
     url_name="learning_progress_report",
     summary="Report the intervals played since the last report",
 )
 def report_progress(request: HttpRequest, lesson_id: int, payload: ProgressIn):
+    if ratelimit.hit("learning.progress", str(request.user.pk), window=60) > PROGRESS_REPORTS_PER_MINUTE:
+        return 429, {"detail": _("Too many progress reports; wait a moment."), "code": "rate_limited"}
     lesson = access_lesson_by_id(request.user, lesson_id)
     try:
         progress = progress_report(

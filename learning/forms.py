@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
@@ -16,6 +17,13 @@ class MediaAssetForm(WagtailAdminModelForm):
 
     def clean_source(self):
         upload = self.cleaned_data.get("source")
-        if upload and hasattr(upload, "size") and upload.size == 0:
-            raise forms.ValidationError(_("The file is empty (0 bytes). Upload it again."))
+        if upload and hasattr(upload, "size"):
+            if upload.size == 0:
+                raise forms.ValidationError(_("The file is empty (0 bytes). Upload it again."))
+            limit_mb = int(getattr(settings, "LEARNING_MAX_UPLOAD_MB", 4096))
+            if upload.size > limit_mb * 1024 * 1024:
+                raise forms.ValidationError(
+                    _("The file is larger than %(limit)d MB. Export it at a lower bitrate and try again.")
+                    % {"limit": limit_mb}
+                )
         return upload

@@ -141,27 +141,22 @@ class MediaAssetViewSet(SnippetViewSet):
             raise PermissionDenied
         return JsonResponse(asset_status(get_object_or_404(MediaAsset, pk=pk)))
 
-    def retry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _act(self, request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
         if not self._change_allowed(request):
             raise PermissionDenied
         asset = get_object_or_404(MediaAsset, pk=pk)
         try:
-            media_asset_retry(asset=asset, by=request.user)
-            messages.success(request, _("The file is queued for conversion again."))
+            service(asset=asset, by=request.user)
+            messages.success(request, done)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect(f"{self.url_namespace_value}:edit", pk)
 
+    def retry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._act(request, pk, media_asset_retry, _("The file is queued for conversion again."))
+
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        if not self._change_allowed(request):
-            raise PermissionDenied
-        asset = get_object_or_404(MediaAsset, pk=pk)
-        try:
-            media_asset_cancel(asset=asset, by=request.user)
-            messages.success(request, _("The conversion is being stopped."))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect(f"{self.url_namespace_value}:edit", pk)
+        return self._act(request, pk, media_asset_cancel, _("The conversion is being stopped."))
 
     def get_urlpatterns(self):
         return [

@@ -47,7 +47,7 @@ from learning.models import CoursePage, LessonKind, LessonPage, LessonVisibility
 from learning.services.courses import course_create, course_index_get_or_create, lesson_create
 from learning.services.errors import MediaError
 from learning.services.media import MEDIA_ROOT_PREFIX, storage_delete_tree, storage_save_tree
-from learning.services.transcode import audio_file_argv, require_ffmpeg, run_quiet
+from learning.services.transcode import audio_file_argv, poster_argv, require_ffmpeg, run_quiet
 from learning.signing import SAFE_MEDIA_PATH
 
 logger = logging.getLogger(__name__)
@@ -164,30 +164,17 @@ def _extras(root: Path, out: Path, audio_playlist: str, renditions: list[dict], 
             made.update(audio_file=True, audio_size=(out / "audio.m4a").stat().st_size)
         except MediaError as exc:
             logger.warning("replay: no m4a from %s: %s", audio_playlist, exc.detail[-300:])
-    source = None
+    input_args = None
     if poster is not None and Path(poster).is_file():
-        source = ["-i", str(poster)]
+        input_args = ["-i", str(poster)]
     elif renditions:
-        source = ["-allowed_extensions", "ALL", "-ss", "1", "-i", str(root / renditions[-1]["playlist"])]
-    if source:
-        argv = [
-            binary,
-            "-hide_banner",
-            "-nostdin",
-            "-y",
-            "-v",
-            "error",
-            *source,
-            "-frames:v",
-            "1",
-            "-vf",
-            "scale='min(1280,iw)':-2",
-            "-q:v",
-            "4",
-            str(out / "poster.jpg"),
-        ]
+        input_args = ["-allowed_extensions", "ALL", "-ss", "1", "-i", str(root / renditions[-1]["playlist"])]
+    if input_args:
         try:
-            run_quiet(argv, timeout=60)
+            run_quiet(
+                poster_argv(binary=binary, input_args=input_args, target=out / "poster.jpg", scale="'min(1280,iw)':-2"),
+                timeout=60,
+            )
             made["poster"] = (out / "poster.jpg").is_file()
         except MediaError as exc:
             logger.warning("replay: no poster: %s", exc.detail[-300:])

@@ -202,7 +202,8 @@ def audio_file_argv(*, binary: str, audio_playlist: Path, target: Path) -> list[
     ]
 
 
-def poster_argv(*, binary: str, source: Path, target: Path, at: float, width: int, height: int) -> list[str]:
+def poster_argv(*, binary: str, input_args: list[str], target: Path, scale: str) -> list[str]:
+    """One frame as a JPEG: `input_args` name the input (and where to seek), `scale` its size."""
     return [
         binary,
         "-hide_banner",
@@ -210,16 +211,13 @@ def poster_argv(*, binary: str, source: Path, target: Path, at: float, width: in
         "-y",
         "-v",
         "error",
-        "-ss",
-        f"{at:.2f}",
-        "-i",
-        str(source),
+        *input_args,
         "-map",
         "0:v:0",
         "-frames:v",
         "1",
         "-vf",
-        f"scale={width}:{height},setsar=1",
+        f"scale={scale},setsar=1",
         "-q:v",
         "4",
         str(target),
@@ -390,7 +388,10 @@ def transcode_package(
         at = min(5.0, probe.duration * 0.1)
         run_quiet(
             poster_argv(
-                binary=binary, source=source, target=out_dir / "poster.jpg", at=at, width=top.width, height=top.height
+                binary=binary,
+                input_args=["-ss", f"{at:.2f}", "-i", str(source)],
+                target=out_dir / "poster.jpg",
+                scale=f"{top.width}:{top.height}",
             )
         )
         poster = "poster.jpg"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -63,7 +63,7 @@ def test_a_broken_upload_shows_its_error_and_can_be_retried(media_root, django_c
         client.post(f"{BASE}add/", {"title": "错误文件", "source": SimpleUploadedFile("a.mp4", b"hello, not a video")})
     asset = MediaAsset.objects.get(title="错误文件")
     assert asset.status == MediaAsset.Status.FAILED
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # English only by the person's own choice
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # English only by the person's own choice
     status = client.get(f"{BASE}status/{asset.pk}/").json()
     assert "not a video or audio file" in status["error"] and status["can_retry"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -89,9 +89,13 @@ def test_cancelling_a_queued_job(media_root):
     assert media_asset_process(asset_id=asset.pk, attempt=1) == "skipped"
 
 
-def test_empty_uploads_and_wrong_extensions_are_refused_by_the_form(media_root):
+def test_empty_large_and_wrongly_named_uploads_are_refused_by_the_form(media_root, settings):
+    settings.LEARNING_MAX_UPLOAD_MB = 1
     client = editor_client("add_mediaasset", "change_mediaasset", "view_mediaasset")
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    big = SimpleUploadedFile("big.mp4", b"\0" * (1024 * 1024 + 1))
+    response = client.post(f"{BASE}add/", {"title": "太大", "source": big})
+    assert "larger than 1 MB" in response.content.decode()
     for upload in (SimpleUploadedFile("empty.mp4", b""), SimpleUploadedFile("virus.exe", b"MZ...")):
         response = client.post(f"{BASE}add/", {"title": "坏文件", "source": upload})
         assert response.status_code == 200  # the form again, with the error

@@ -205,6 +205,27 @@ def test_progress_api_needs_the_session_and_its_csrf_token(world):
     )
 
 
+def test_progress_reports_are_rate_limited(world):
+    from django.core.cache import cache
+
+    cache.clear()
+    lesson = world.lessons["members"]
+    member = world.people["member_a1"]
+    client = login(world, "member_a1")
+    url = f"/api/learning/lessons/{lesson.pk}/progress"
+    ticket = progress_ticket(user=member, lesson=lesson, issued_at=time.time() - 60)
+    codes = [
+        client.post(
+            url, {"ticket": ticket, "intervals": [], "position": 1}, content_type="application/json"
+        ).status_code
+        for _ in range(61)
+    ]
+    assert codes[:60] == [200] * 60 and codes[60] == 429
+    assert client.post(url, {"ticket": ticket, "intervals": []}, content_type="application/json").json()["code"] == (
+        "rate_limited"
+    )
+
+
 def test_link_out_is_recorded_then_redirects(world):
     member = world.people["member_a1"]
     link = lesson_create(
