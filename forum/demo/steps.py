@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from machina.core.db.models import get_model
@@ -88,8 +88,26 @@ def _private_branches() -> list[PartyOrg]:
     return chosen
 
 
+def _forums_complete() -> bool:
+    """Everything seed_forums makes is there (three queries: a second run only reads)."""
+    names = set(
+        Forum.objects.filter(
+            Q(parent=None, name__in=[texts.CATEGORY, texts.BRANCH_CATEGORY])
+            | Q(parent__parent=None, parent__name=texts.CATEGORY)
+        ).values_list("name", flat=True)
+    )
+    wanted = {texts.CATEGORY, texts.BRANCH_CATEGORY, *(name for name, _ in texts.PUBLIC_FORUMS)}
+    grants = GroupForumPermission.objects.filter(
+        group__name=texts.MODERATOR_GROUP, forum=None, permission__codename__in=MODERATOR_PERMISSIONS
+    ).count()
+    moderators = User.objects.filter(username__in=MODERATOR_ACCOUNTS).exclude(groups__name=texts.MODERATOR_GROUP)
+    return wanted <= names and grants == len(MODERATOR_PERMISSIONS) and not moderators.exists()
+
+
 @demo_step(order=200, models=("forum.Forum", "qa_forum.ForumPolicy", "forum_permission.GroupForumPermission"))
 def seed_forums(ctx: DemoContext) -> str:
+    if _forums_complete():
+        return "skipped: forums are there"
     created = 0
     category = Forum.objects.filter(parent=None, name=texts.CATEGORY, type=Forum.FORUM_CAT).first()
     if category is None:
@@ -104,21 +122,22 @@ def seed_forums(ctx: DemoContext) -> str:
             forum_policy_set(forum=forum, moderate_newcomers=True, newcomer_threshold=3)
     branches = Forum.objects.filter(parent=None, name=texts.BRANCH_CATEGORY, type=Forum.FORUM_CAT).first()
     if branches is None:
+        # The branches' private forums come with their category, on the first run.
         branches = forum_create(name=texts.BRANCH_CATEGORY, category=True)
         created += 1
-    private = {p.party_org_id for p in ForumPolicy.objects.filter(party_org__isnull=False)}
-    for org in _private_branches():
-        if org.pk in private:
-            continue
-        forum = forum_create(
-            name=f"{org.name}园地",
-            parent=branches,
-            description=f"{org.name}党员的交流园地，仅本支部党员可见。",
-        )
-        forum_policy_set(forum=forum, party_org=org)
-        created += 1
+        private = {p.party_org_id for p in ForumPolicy.objects.filter(party_org__isnull=False)}
+        for org in _private_branches():
+            if org.pk in private:
+                continue
+            forum = forum_create(
+                name=f"{org.name}园地",
+                parent=branches,
+                description=f"{org.name}党员的交流园地，仅本支部党员可见。",
+            )
+            forum_policy_set(forum=forum, party_org=org)
+            created += 1
 
-    group, new_group = Group.objects.get_or_create(name=texts.MODERATOR_GROUP)
+    group, _new = Group.objects.get_or_create(name=texts.MODERATOR_GROUP)
     held = set(
         GroupForumPermission.objects.filter(group=group, forum=None).values_list("permission__codename", flat=True)
     )
@@ -129,7 +148,7 @@ def seed_forums(ctx: DemoContext) -> str:
     for user in User.objects.filter(username__in=MODERATOR_ACCOUNTS).exclude(groups=group):
         user.groups.add(group)
         created += 1
-    return f"{created} forums, policies and moderator grants" if created or new_group else "skipped: forums are there"
+    return f"{created} forums, policies and moderator grants"
 
 
 # --- Questions -----------------------------------------------------------------------------------
@@ -502,10 +521,9 @@ def _reports(rng: random.Random, plans: list[_TopicPlan]) -> int:
     ),
 )
 def seed_questions(ctx: DemoContext) -> str:
-    category = Forum.objects.filter(parent=None, name=texts.CATEGORY, type=Forum.FORUM_CAT).first()
-    if category is None:
+    forums = {f.name: f for f in Forum.objects.filter(parent__parent=None, parent__name=texts.CATEGORY)}
+    if not forums:
         return "skipped: no forums (seed_forums did not run)"
-    forums = {f.name: f for f in Forum.objects.filter(parent=category)}
     if Topic.objects.filter(forum__in=forums.values()).exists():
         return "skipped: questions are there"
     private = [
