@@ -360,6 +360,9 @@ def main() -> None:
     pages = dict(PAGES)
     pages["news page"] = first_news_url(database)
     print(f"database {database}; pages {pages}")
+    print(
+        f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes skew every figure)"
+    )
     print(f"closed loop: {args.concurrency} connections × {args.duration:g} s; open loop: {args.rate:g} req/s")
 
     naive = measure(naive_server(database), pages, args)
@@ -380,6 +383,7 @@ def main() -> None:
             f"{naive[name][1].pct(0.95):13.1f} ms"
         )
     geo = math.exp(statistics.fmean(math.log(r) for r in ratios if r > 0 and math.isfinite(r)))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(f"throughput ratio ours / naive: {geo:.1f}×")
 
 
