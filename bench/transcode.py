@@ -15,7 +15,7 @@ Prints wall times and realtime factors (seconds of media per second of wall time
 is the ratio naive / ours. A scratch SQLite database and media root are used (migrated first, not
 timed).
 
-    .venv/bin/python bench/transcode.py --seconds 60 --size 1280x720
+    .venv/bin/python bench/transcode.py --seconds 60 --size 1920x1080
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def run_naive(binary: str, source: Path, out: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=60, help="length of the generated input")
-    parser.add_argument("--size", default="1280x720", help="picture size of the input, e.g. 1920x1080")
+    parser.add_argument("--size", default="1920x1080", help="picture size of the input (phones film 1080p)")
     parser.add_argument("--rate", type=int, default=30, help="frame rate of the input")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each variant (median shown)")
     args = parser.parse_args()

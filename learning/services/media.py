@@ -29,11 +29,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
 from core.services.audit import audit_record
+from core.services.notifications import notification_send
 from learning.models import MediaAsset
 from learning.services.errors import MediaCancelledError, MediaError
 from learning.services.probe import MediaProbe, probe_media
@@ -307,6 +309,7 @@ def media_asset_process(*, asset_id: int, attempt: int) -> str:
         return MediaAsset.Status.CANCELLED
     except MediaError as exc:
         logger.info("media asset %s failed: %s (%s)", asset_id, exc.code, exc.detail[-500:])
+        _notify_uploader(asset_id, ready=False, message=str(exc))
         _set(
             asset_id,
             attempt,
@@ -334,7 +337,30 @@ def media_asset_process(*, asset_id: int, attempt: int) -> str:
         shutil.rmtree(work_root, ignore_errors=True)
     if old_key and old_key != new_key:
         storage_delete_tree(f"{MEDIA_ROOT_PREFIX}/{old_key}")
+    _notify_uploader(asset_id, ready=True)
     return MediaAsset.Status.READY
+
+
+def _notify_uploader(asset_id: int, *, ready: bool, message: str = "") -> None:
+    """Tell the editor who uploaded the file how it ended: the page said they could leave it."""
+    asset = MediaAsset.objects.filter(pk=asset_id).select_related("created_by").first()
+    if asset is None or asset.created_by is None:
+        return
+    if ready:
+        title = _("“%(title)s” is ready to use in lessons.") % {"title": asset.title}
+    else:
+        title = _("“%(title)s” could not be converted.") % {"title": asset.title}
+    try:
+        url = reverse("wagtailsnippets_learning_mediaasset:edit", args=[asset.pk])
+    except NoReverseMatch:
+        url = ""
+    notification_send(
+        recipient=asset.created_by,
+        kind="learning.media.ready" if ready else "learning.media.failed",
+        title=title[:200],
+        body=message,
+        url=url,
+    )
 
 
 def _store_package(out_dir: Path) -> str:

@@ -1,9 +1,9 @@
 """ffmpeg argv for the HLS ladder, and the runner that reports progress and can be cancelled.
 
-One ffmpeg run decodes the source once and splits the picture into every rung of the ladder
-(filter_complex split + scale), encodes H.264 (yuv420p, keyframes every 2 s so 4-second segments
-align across rungs) and one AAC stream, and lets the HLS muxer write the variant playlists, the
-segments and the master playlist (var_stream_map + master_pl_name). The AAC stream is one audio
+One ffmpeg run decodes the source once, scales it to the top rung and splits that into every
+rung of the ladder (filter_complex scale + split + scale), encodes H.264 (yuv420p, keyframes
+every 2 s so 4-second segments align across rungs) and one AAC stream, and lets the HLS muxer
+write the variant playlists, the segments and the master playlist (var_stream_map + master_pl_name). The AAC stream is one audio
 group shared by every video rung *and* the audio-only rendition that 党课随身听 plays, so sound is
 encoded once; the downloadable m4a is a stream copy of that rendition, the poster one frame.
 
@@ -112,8 +112,14 @@ def hls_argv(
     has_audio = probe.audio is not None
     if renditions:
         fps = output_fps(probe)
-        labels = "".join(f"[s{i}]" for i in range(len(renditions)))
-        graph.append(f"[0:v:0]fps={fps},split={len(renditions)}{labels}")
+        # Decoded once, scaled once to the top rung, then split: the smaller rungs are scaled from
+        # the top rung's frames, not from the (often 1080p or 4K) source again.
+        top = renditions[0]
+        labels = "[v0]" + "".join(f"[s{i}]" for i in range(1, len(renditions)))
+        graph.append(
+            f"[0:v:0]fps={fps},scale={top.width}:{top.height}:flags=bicubic,setsar=1,format=yuv420p,"
+            f"split={len(renditions)}{labels}"
+        )
         gop = fps * KEYFRAME_SECONDS
         codec_args += [
             "-c:v",
@@ -136,7 +142,8 @@ def hls_argv(
         if threads:
             codec_args += ["-threads", str(threads)]
         for i, r in enumerate(renditions):
-            graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1,format=yuv420p[v{i}]")
+            if i:
+                graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
             maps += ["-map", f"[v{i}]"]
             codec_args += [
                 f"-b:v:{i}",

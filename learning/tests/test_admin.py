@@ -55,6 +55,12 @@ def test_an_editor_uploads_a_video_and_watches_it_become_ready(
     assert status["can_retry"] and not status["can_cancel"]
     listing = client.get(BASE).content.decode()
     assert "七一党课录像" in listing
+    # The editor could leave the page: a site notification tells them it is ready.
+    from core.models import Notification
+
+    note = Notification.objects.get(kind="learning.media.ready")
+    assert note.recipient_id == asset.created_by_id and "七一党课录像" in note.title
+    assert note.url == f"{BASE}edit/{asset.pk}/"
 
 
 def test_a_broken_upload_shows_its_error_and_can_be_retried(media_root, django_capture_on_commit_callbacks):
@@ -63,6 +69,9 @@ def test_a_broken_upload_shows_its_error_and_can_be_retried(media_root, django_c
         client.post(f"{BASE}add/", {"title": "错误文件", "source": SimpleUploadedFile("a.mp4", b"hello, not a video")})
     asset = MediaAsset.objects.get(title="错误文件")
     assert asset.status == MediaAsset.Status.FAILED
+    from core.models import Notification
+
+    assert "无法转码" in Notification.objects.get(kind="learning.media.failed", recipient=asset.created_by).title
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # English only by the person's own choice
     status = client.get(f"{BASE}status/{asset.pk}/").json()
     assert "not a video or audio file" in status["error"] and status["can_retry"]
