@@ -11,7 +11,9 @@ from core.services.notifications import notification_send
 from core.tests.factories import UserFactory
 
 app = URLRouter(websocket_urlpatterns)
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized rollback: a plain flush re-runs post_migrate, which re-creates content types and
+# machina permissions under new ids and breaks later tests that restore the serialized database.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 async def connect(user):
