@@ -1,9 +1,4 @@
-"""StreamField blocks shared by every CMS page type (and by other apps' pages that want them).
-
-An "embedded lesson" block (a PageChooserBlock on learning.LessonPage) joins BASE_BLOCKS once the
-learning app ships that page type; a chooser on a model that does not exist yet would break the
-migrations of everyone who loads this module.
-"""
+"""StreamField blocks shared by every CMS page type (and by other apps' pages that want them)."""
 
 from __future__ import annotations
 
@@ -92,6 +87,18 @@ class DocumentListBlock(blocks.StructBlock):
         template = "cms/blocks/document_list.html"
 
 
+class EmbeddedLessonBlock(blocks.StructBlock):
+    """A card linking to a lesson of the online classroom; the lesson page keeps its own access rules."""
+
+    lesson = blocks.PageChooserBlock(page_type="learning.LessonPage", label=_("Lesson"))
+    note = blocks.CharBlock(required=False, max_length=120, label=_("Why watch it"))
+
+    class Meta:
+        icon = "media"
+        label = _("Embedded lesson")
+        template = "cms/blocks/embedded_lesson.html"
+
+
 def base_blocks() -> list[tuple[str, blocks.Block]]:
     """The blocks every body StreamField offers. A function: block instances must not be shared."""
     return [
@@ -99,6 +106,7 @@ def base_blocks() -> list[tuple[str, blocks.Block]]:
         ("image", CaptionedImageBlock()),
         ("quote", QuoteBlock()),
         ("documents", DocumentListBlock()),
+        ("lesson", EmbeddedLessonBlock()),
     ]
 
 

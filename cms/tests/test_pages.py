@@ -162,3 +162,14 @@ def test_news_page_query_budget(client, listing, django_assert_num_queries):
     client.get(page.url)
     with django_assert_num_queries(9):
         assert client.get(page.url).status_code == 200
+
+
+def test_news_can_embed_a_lesson_of_the_online_classroom(client):
+    from learning.tests.factories import make_world
+
+    lesson = make_world(with_files=False).lessons["public"]
+    page = make_news("学习党史专题")
+    page.body = [{"type": "lesson", "value": {"lesson": lesson.pk, "note": "推荐收看"}}]
+    page.save_revision().publish()
+    html = client.get(page.url).content.decode()
+    assert f'href="{lesson.url}"' in html and lesson.title in html and "推荐收看" in html
