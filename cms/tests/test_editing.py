@@ -78,28 +78,30 @@ def test_reviewer_requests_changes_with_a_comment(groups):
     assert task_state.get_comment() == "标题请写明时间地点"
 
 
+def edit_form(page: Page, **changes) -> dict:
+    """What the page editor posts for a news page with an empty body."""
+    return {
+        "title": page.title,
+        "slug": page.slug,
+        "date": "2026-05-04",
+        "summary": "",
+        "source": "",
+        "author": "",
+        "body-count": "0",
+        "tags": "",
+        "comments-TOTAL_FORMS": "0",
+        "comments-INITIAL_FORMS": "0",
+        "comments-MIN_NUM_FORMS": "0",
+        "comments-MAX_NUM_FORMS": "1000",
+        **changes,
+    }
+
+
 def test_submitting_through_the_admin_as_an_editor(groups, client):
     editor = make_member_of(groups["editor"])
     page = draft_news("从后台提交的稿件", editor)
     assert client.login(username=editor.username, password=DEFAULT_PASSWORD)
-    response = client.post(
-        f"/admin/pages/{page.pk}/edit/",
-        {
-            "title": page.title,
-            "slug": page.slug,
-            "date": "2026-05-04",
-            "summary": "",
-            "source": "",
-            "author": "",
-            "body-count": "0",
-            "tags": "",
-            "action-submit": "1",
-            "comments-TOTAL_FORMS": "0",
-            "comments-INITIAL_FORMS": "0",
-            "comments-MIN_NUM_FORMS": "0",
-            "comments-MAX_NUM_FORMS": "1000",
-        },
-    )
+    response = client.post(f"/admin/pages/{page.pk}/edit/", edit_form(page, **{"action-submit": "1"}))
     assert response.status_code == 302, response.content.decode()[:2000]
     page.refresh_from_db()
     assert not page.live
@@ -166,3 +168,16 @@ def test_revisions_are_kept_and_the_previous_one_can_be_restored(groups):
     first.as_object().save_revision().publish()
     page.refresh_from_db()
     assert page.title == "第一版标题"
+
+
+def test_editor_previews_unsaved_changes(groups, client):
+    editor = make_member_of(groups["editor"])
+    page = draft_news("预览前的标题", editor)
+    assert client.login(username=editor.username, password=DEFAULT_PASSWORD)
+    url = f"/admin/pages/{page.pk}/edit/preview/"
+    response = client.post(url, edit_form(page, title="预览中的新标题", summary="只在预览里看到"))
+    assert response.json()["is_valid"] is True
+    html = client.get(url).content.decode()
+    assert "预览中的新标题" in html and "只在预览里看到" in html
+    page.refresh_from_db()
+    assert page.title == "预览前的标题" and not page.live  # nothing saved or published

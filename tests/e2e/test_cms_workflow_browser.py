@@ -120,3 +120,22 @@ def test_editor_submits_reviewer_approves_article_goes_live_everywhere(chromium,
     assert TITLE in [item["title"] for item in api["items"]]
     feed = session.get(f"{daphne.url}/feeds/news.xml", timeout=HTTP_TIMEOUT)
     assert f"<title>{TITLE}</title>" in feed.text
+
+
+def test_news_reads_on_a_phone_without_sideways_scrolling(chromium, daphne, newsroom):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    for path in ("/", "/news/", "/guides/", "/services/", "/search/?q=%E6%8C%AF%E5%85%B4"):
+        page.goto(f"{daphne.url}{path}")
+        scroll_width, client_width = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll_width <= client_width, f"{path} scrolls sideways: {scroll_width} > {client_width}"
+    # The portal's search box sends the reader to the results.
+    page.goto(f"{daphne.url}/")
+    page.locator(".hero-search input[name=q]").fill("振兴")
+    page.locator(".hero-search button").click()
+    page.wait_for_url(re.compile(r"/search/\?q="))
+    assert page.locator("h1").inner_text() == "搜索"
+    context.close()
