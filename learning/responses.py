@@ -67,8 +67,13 @@ def storage_file_response(
     return response
 
 
+_UNSAFE_NAME = re.compile(r"[^\w\-. ]+")
+
+
 def _attachment(filename: str) -> str:
+    """A download name from the URL: letters (any script), digits, "-", "_", "." and spaces only."""
     from urllib.parse import quote
 
-    ascii_name = filename.encode("ascii", "ignore").decode() or "audio.m4a"
+    filename = _UNSAFE_NAME.sub("", filename).strip(" .") or "audio.m4a"
+    ascii_name = filename.encode("ascii", "ignore").decode().strip(" .") or "audio.m4a"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"

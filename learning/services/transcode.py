@@ -3,9 +3,10 @@
 One ffmpeg run decodes the source once, scales it to the top rung and splits that into every
 rung of the ladder (filter_complex scale + split + scale), encodes H.264 (yuv420p, keyframes
 every 2 s so 4-second segments align across rungs) and one AAC stream, and lets the HLS muxer
-write the variant playlists, the segments and the master playlist (var_stream_map + master_pl_name). The AAC stream is one audio
-group shared by every video rung *and* the audio-only rendition that 党课随身听 plays, so sound is
-encoded once; the downloadable m4a is a stream copy of that rendition, the poster one frame.
+write the variant playlists, the segments and the master playlist (var_stream_map +
+master_pl_name). The AAC stream is one audio group shared by every video rung *and* the
+audio-only rendition that 党课随身听 plays, so sound is encoded once; the downloadable m4a is a
+stream copy of that rendition, the poster one frame.
 
 Phone videos: ffmpeg turns the picture upright when it decodes (autorotate, applied to the
 filter graph's input too), the fps filter makes variable frame rate constant, and aresample's

@@ -102,6 +102,8 @@ def test_audio_downloads_serve_byte_ranges(world):
     whole = client.get(url + "?download=第一讲")
     assert whole.status_code == 200 and whole["Content-Type"] == "audio/mp4" and whole["Accept-Ranges"] == "bytes"
     assert "attachment" in whole["Content-Disposition"] and "filename*=UTF-8''" in whole["Content-Disposition"]
+    odd = client.get(url, {"download": 'a"b\r\nSet-Cookie: x=1/../c'})["Content-Disposition"]
+    assert odd == "attachment; filename=\"abSet-Cookie x1..c.m4a\"; filename*=UTF-8''abSet-Cookie%20x1..c.m4a"
     part = client.get(url, HTTP_RANGE="bytes=100-199")
     assert part.status_code == 206 and part["Content-Range"] == "bytes 100-199/4096"
     assert b"".join(part.streaming_content) == (bytes(range(256)) * 16)[100:200]
@@ -298,3 +300,16 @@ def test_organisers_see_totals_never_names(world):
     assert "甲村第一党支部专题党课" in detail and "100%" in detail  # its one member completed it
     for page in (overview, detail):
         assert member.name not in page and member.username not in page
+
+
+def test_the_api_schema_lists_the_classroom(world):
+    paths = Client().get("/api/openapi.json").json()["paths"]
+    assert {
+        "/api/learning/courses",
+        "/api/learning/courses/{course_id}",
+        "/api/learning/lessons/{lesson_id}",
+        "/api/learning/lessons/{lesson_id}/progress",
+        "/api/learning/lessons/{lesson_id}/done",
+        "/api/learning/me/record",
+    } <= set(paths)
+    assert "post" in paths["/api/learning/lessons/{lesson_id}/progress"]
