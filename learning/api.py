@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
 from core import ratelimit
@@ -235,7 +235,7 @@ PROGRESS_REPORTS_PER_MINUTE = 60
 )
 def report_progress(request: HttpRequest, lesson_id: int, payload: ProgressIn):
     if ratelimit.hit("learning.progress", str(request.user.pk), window=60) > PROGRESS_REPORTS_PER_MINUTE:
-        return 429, {"detail": _("Too many progress reports; wait a moment."), "code": "rate_limited"}
+        return Status(429, {"detail": _("Too many progress reports; wait a moment."), "code": "rate_limited"})
     lesson = access_lesson_by_id(request.user, lesson_id)
     try:
         progress = progress_report(
@@ -246,7 +246,7 @@ def report_progress(request: HttpRequest, lesson_id: int, payload: ProgressIn):
             position=payload.position,
         )
     except ProgressError as exc:
-        return 400, {"detail": str(exc), "code": exc.code}
+        return Status(400, {"detail": str(exc), "code": exc.code})
     return _progress_out(lesson, progress)
 
 
@@ -262,7 +262,7 @@ def lesson_done(request: HttpRequest, lesson_id: int, payload: DoneIn):
     try:
         progress = lesson_mark_done(user=request.user, lesson=lesson, ticket=payload.ticket)
     except ProgressError as exc:
-        return 400, {"detail": str(exc), "code": exc.code}
+        return Status(400, {"detail": str(exc), "code": exc.code})
     return _progress_out(lesson, progress)
 
 
