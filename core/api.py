@@ -29,8 +29,15 @@ def me(request: HttpRequest):
     if not user.is_authenticated:
         return MeOut(authenticated=False)
     roles = [
-        RoleOut(role=m.role, label=str(m.get_role_display()), scope=str(m.area or m.department or m.party_org or "") or None)
+        RoleOut(
+            role=m.role, label=str(m.get_role_display()), scope=str(m.area or m.department or m.party_org or "") or None
+        )
         for m in memberships_of(user)
     ]
-    return MeOut(authenticated=True, username=user.username, name=user.get_full_name(), roles=roles,
-                 unread_notifications=unread_notification_count(user))
+    return MeOut(
+        authenticated=True,
+        username=user.username,
+        name=user.get_full_name(),
+        roles=roles,
+        unread_notifications=unread_notification_count(user),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 from django.core.cache import cache
@@ -33,10 +34,9 @@ def hit(scope: str, ident: str, *, window: int) -> int:
 
 
 def reset(scope: str, ident: str) -> None:
-    try:
+    # A dead cache has nothing to reset.
+    with contextlib.suppress(Exception):
         cache.delete(_key(scope, ident))
-    except Exception:
-        pass
 
 
 def is_limited(scope: str, ident: str, *, limit: int) -> bool:

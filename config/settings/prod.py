@@ -1,6 +1,5 @@
 """Production: every secret from the environment, HTTPS everywhere."""
 
-
 from .base import *  # noqa: F403
 from .base import CONFIG_ERROR, SECRET_KEY, env_bool, env_int
 

@@ -21,7 +21,10 @@ def notice_recipients(area: Area):
     """Everyone with a role in the area's subtree, or in a party organisation located there."""
     return (
         User.objects.filter(is_active=True)
-        .filter(Q(memberships__area__path__startswith=area.path) | Q(memberships__party_org__area__path__startswith=area.path))
+        .filter(
+            Q(memberships__area__path__startswith=area.path)
+            | Q(memberships__party_org__area__path__startswith=area.path)
+        )
         .distinct()
     )
 

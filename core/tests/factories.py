@@ -44,8 +44,14 @@ def make_tree() -> dict[str, Area]:
     grid_a2 = make_area(Area.Level.GRID, village_a, "甲村第二网格")
     grid_b = make_area(Area.Level.GRID, village_b, "乙社区第一网格")
     return {
-        "city": city, "town_a": town_a, "town_b": town_b, "village_a": village_a, "village_b": village_b,
-        "grid_a": grid_a, "grid_a2": grid_a2, "grid_b": grid_b,
+        "city": city,
+        "town_a": town_a,
+        "town_b": town_b,
+        "village_a": village_a,
+        "village_b": village_b,
+        "grid_a": grid_a,
+        "grid_a2": grid_a2,
+        "grid_b": grid_b,
     }
 
 
@@ -54,8 +60,9 @@ def make_department(city: Area, name: str | None = None) -> Department:
     return Department.objects.create(name=name or f"部门{n}", code=f"D{n}", city=city)
 
 
-def make_party_org(kind: str = PartyOrg.Kind.BRANCH, parent: PartyOrg | None = None, area: Area | None = None,
-                   name: str | None = None) -> PartyOrg:
+def make_party_org(
+    kind: str = PartyOrg.Kind.BRANCH, parent: PartyOrg | None = None, area: Area | None = None, name: str | None = None
+) -> PartyOrg:
     n = next(_counter)
     return party_org_create(name=name or f"党组织{n}", code=f"P{n}", kind=kind, parent=parent, area=area)
 
@@ -66,5 +73,13 @@ def make_user_with_role(role: str, **scope) -> User:
     return user
 
 
-__all__ = ["DEFAULT_PASSWORD", "Role", "UserFactory", "make_area", "make_department", "make_party_org",
-           "make_tree", "make_user_with_role"]
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "Role",
+    "UserFactory",
+    "make_area",
+    "make_department",
+    "make_party_org",
+    "make_tree",
+    "make_user_with_role",
+]

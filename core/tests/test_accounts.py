@@ -41,11 +41,15 @@ def test_logout_requires_post_and_ends_session(client, member):
 
 def test_password_change(client, member):
     client.force_login(member)
-    bad = client.post(reverse("core:password_change"), {
-        "old_password": DEFAULT_PASSWORD, "new_password1": "123", "new_password2": "123"})
+    bad = client.post(
+        reverse("core:password_change"),
+        {"old_password": DEFAULT_PASSWORD, "new_password1": "123", "new_password2": "123"},
+    )
     assert bad.status_code == 200 and "密码" in bad.content.decode()
-    good = client.post(reverse("core:password_change"), {
-        "old_password": DEFAULT_PASSWORD, "new_password1": "Hong-Qi-2026x", "new_password2": "Hong-Qi-2026x"})
+    good = client.post(
+        reverse("core:password_change"),
+        {"old_password": DEFAULT_PASSWORD, "new_password1": "Hong-Qi-2026x", "new_password2": "Hong-Qi-2026x"},
+    )
     assert good.status_code == 302
     member.refresh_from_db()
     assert member.check_password("Hong-Qi-2026x")

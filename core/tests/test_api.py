@@ -10,7 +10,12 @@ def test_openapi_schema_is_served(client, db):
 
 def test_me_anonymous_and_signed_in(client, tree):
     assert client.get("/api/me").json() == {
-        "authenticated": False, "username": None, "name": None, "roles": [], "unread_notifications": 0}
+        "authenticated": False,
+        "username": None,
+        "name": None,
+        "roles": [],
+        "unread_notifications": 0,
+    }
     user = make_user_with_role(Role.GRID_WORKER, area=tree["grid_a"])
     client.force_login(user)
     body = client.get("/api/me").json()

@@ -17,7 +17,12 @@ def test_postgres_url(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgres://dj:pw@db.internal:5433/dangjian")
     config = env.database_config(tmp_path)
     assert config["ENGINE"] == "django.db.backends.postgresql"
-    assert (config["HOST"], config["PORT"], config["NAME"], config["PASSWORD"]) == ("db.internal", 5433, "dangjian", "pw")
+    assert (config["HOST"], config["PORT"], config["NAME"], config["PASSWORD"]) == (
+        "db.internal",
+        5433,
+        "dangjian",
+        "pw",
+    )
 
 
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "postgres://u@h:5432", "nonsense"])
@@ -75,8 +80,11 @@ def test_dead_redis_cache_degrades_health_not_the_site(client, db, settings):
 
     settings.CACHES = {  # Django's setting_changed handler rebuilds the cache handler
         **settings.CACHES,
-        "default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0",
-                    "OPTIONS": {"socket_connect_timeout": 0.5}},
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        },
     }
     response = client.get("/healthz")
     assert response.status_code == 503

@@ -5,7 +5,9 @@ import re
 from pathlib import Path
 
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor"
-ROW = re.compile(r"^\| (?P<name>[^|]+) \| (?P<version>[^|]+) \| (?P<file>[^|]+) \| (?P<licence>[^|]+) \| (?P<sha>[0-9a-f]{64}) \|$")
+ROW = re.compile(
+    r"^\| (?P<name>[^|]+) \| (?P<version>[^|]+) \| (?P<file>[^|]+) \| (?P<licence>[^|]+) \| (?P<sha>[0-9a-f]{64}) \|$"
+)
 
 
 def rows():

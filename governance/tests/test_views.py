@@ -10,12 +10,21 @@ from governance.models import Resident
 
 @pytest.fixture
 def residents(tree):
-    a = Resident.objects.create(grid=tree["grid_a"], name="王秀兰", birth_year=1948, phone="13812345678",
-                                id_number="210681194803150028", address="3-2-501", care_tags=["elderly_alone"])
-    child = Resident.objects.create(grid=tree["grid_a"], name="李小明", birth_year=2016, address="3-2-502",
-                                    care_tags=["left_behind_child"])
-    b = Resident.objects.create(grid=tree["grid_b"], name="赵德胜", birth_year=1970, phone="13998765432",
-                                address="1-1-101")
+    a = Resident.objects.create(
+        grid=tree["grid_a"],
+        name="王秀兰",
+        birth_year=1948,
+        phone="13812345678",
+        id_number="210681194803150028",
+        address="3-2-501",
+        care_tags=["elderly_alone"],
+    )
+    child = Resident.objects.create(
+        grid=tree["grid_a"], name="李小明", birth_year=2016, address="3-2-502", care_tags=["left_behind_child"]
+    )
+    b = Resident.objects.create(
+        grid=tree["grid_b"], name="赵德胜", birth_year=1970, phone="13998765432", address="1-1-101"
+    )
     return {"a": a, "child": child, "b": b}
 
 
@@ -90,16 +99,26 @@ def test_grid_worker_registers_resident_and_bad_input_is_explained(client, tree)
     worker = make_user_with_role(Role.GRID_WORKER, area=tree["grid_a"])
     login(client, worker)
     url = reverse("governance:resident_create", args=[tree["grid_a"].pk])
-    bad = client.post(url, {"name": "周桂芳", "birth_year": "1800", "phone": "12345", "id_number": "abc",
-                            "address": "5-1-301"})
+    bad = client.post(
+        url, {"name": "周桂芳", "birth_year": "1800", "phone": "12345", "id_number": "abc", "address": "5-1-301"}
+    )
     assert bad.status_code == 200
     html = bad.content.decode()
     assert "请输入 11 位中国大陆手机号" in html
     assert "18 位居民身份证号码" in html
     assert "出生年份应在" in html
     assert not Resident.objects.exists()
-    good = client.post(url, {"name": "周桂芳", "birth_year": "1950", "phone": "13700001111",
-                             "id_number": "21068119500101002x", "address": "5-1-301", "care_tags": ["elderly_alone"]})
+    good = client.post(
+        url,
+        {
+            "name": "周桂芳",
+            "birth_year": "1950",
+            "phone": "13700001111",
+            "id_number": "21068119500101002x",
+            "address": "5-1-301",
+            "care_tags": ["elderly_alone"],
+        },
+    )
     assert good.status_code == 302
     resident = Resident.objects.get()
     assert resident.grid == tree["grid_a"] and resident.id_number.endswith("X")

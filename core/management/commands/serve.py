@@ -27,8 +27,17 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, no_worker: bool, no_live: bool = False, **options):
         env = os.environ.copy()
         commands = {
-            "daphne": [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers",
-                       "config.asgi:application"],
+            "daphne": [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                host,
+                "-p",
+                str(port),
+                "--proxy-headers",
+                "config.asgi:application",
+            ],
         }
         if not no_worker:
             commands["worker"] = [sys.executable, "manage.py", "db_worker", "--interval", "1"]
