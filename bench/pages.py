@@ -11,7 +11,9 @@ Pages: the portal, the news index, one news article and a Chinese search. For ea
   closed loop  --concurrency keep-alive connections for --duration seconds: requests/s, p50, p95
   open loop    --rate requests/s for --duration seconds (latency from the scheduled send time, so a
                server that falls behind shows it): p50, p95 and how many missed the --timeout
-The last line is the throughput ratio ours / naive (geometric mean over the four pages).
+The server's CPU time per request is measured too (from /proc, for the server's whole process group):
+unlike latency it does not depend on what else runs on the machine. The last line is the throughput
+ratio ours / naive (geometric mean over the four pages).
 
 The load generator only talks to 127.0.0.1, sends a bounded number of requests, and every wait has
 a timeout. The database is seeded once (migrate + seed_demo) if it does not exist yet.
@@ -161,6 +163,45 @@ def our_server(database: Path, workers: int, threads: int, worker_class: str = "
     return Server(f"ours: gunicorn {workers}×{threads} {worker_class} + page cache", argv, env, port)
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User+system CPU seconds of every live process in the process group `pgid` (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def drain(port: int, limit: float = 90.0) -> None:
+    """Wait until a server that fell behind has worked off its queue (a static file answers within a
+    second), so that one measurement's backlog does not land on the next."""
+
+    async def probe() -> float:
+        conn = Connection(port)
+        t0 = time.monotonic()
+        try:
+            await conn.get("/static/core/css/site.css", 5)
+        finally:
+            conn.close()
+        return time.monotonic() - t0
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, asyncio.TimeoutError, ValueError, IndexError):
+            if asyncio.run(probe()) < 1.0:
+                return
+        time.sleep(1)
+
+
 # --- A small keep-alive HTTP/1.1 client on asyncio --------------------------------------------
 
 
@@ -229,6 +270,11 @@ class Result:
     latencies: list[float]
     errors: int
     elapsed: float
+    cpu_seconds: float = 0.0  # the server's, while this ran
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / len(self.latencies) if self.latencies else float("nan")
 
     @property
     def rate(self) -> float:
@@ -322,18 +368,23 @@ def measure(server: Server, pages: dict[str, str], args) -> dict[str, tuple[Resu
         warm(server.port, list(pages.values()))
         results = {}
         for name, path in pages.items():
+            drain(server.port)
+            cpu_before = group_cpu_seconds(server.proc.pid)
             closed = asyncio.run(
                 closed_loop(
                     server.port, path, concurrency=args.concurrency, duration=args.duration, timeout=args.timeout
                 )
             )
+            closed.cpu_seconds = group_cpu_seconds(server.proc.pid) - cpu_before
+            drain(server.port)
             opened = asyncio.run(
                 open_loop(server.port, path, rate=args.rate, duration=args.duration, timeout=args.timeout)
             )
             results[name] = (closed, opened)
             print(
                 f"  {server.name[:5]:<5} {name:<11} {closed.rate:8.1f} req/s  p50 {closed.pct(0.5):7.1f} ms  "
-                f"p95 {closed.pct(0.95):7.1f} ms | @{args.rate:g}/s p50 {opened.pct(0.5):7.1f} ms  "
+                f"p95 {closed.pct(0.95):7.1f} ms  cpu {closed.cpu_ms_per_request:6.2f} ms/req | "
+                f"@{args.rate:g}/s p50 {opened.pct(0.5):7.1f} ms  "
                 f"p95 {opened.pct(0.95):7.1f} ms  errors {closed.errors + opened.errors}",
                 flush=True,
             )
@@ -373,17 +424,31 @@ def main() -> None:
         f"{'page':<11} {'naive req/s':>12} {'ours req/s':>11} {'×':>6}   "
         f"ours @{args.rate:g}/s p95   naive @{args.rate:g}/s p95"
     )
-    ratios = []
+    ratios, cpu_ratios = [], []
     for name in pages:
         n, o = naive[name][0].rate, ours[name][0].rate
         ratio = o / n if n else float("inf")
         ratios.append(ratio)
+        cpu_ratios.append(naive[name][0].cpu_ms_per_request / ours[name][0].cpu_ms_per_request)
         print(
             f"{name:<11} {n:12.1f} {o:11.1f} {ratio:6.1f}   {ours[name][1].pct(0.95):12.1f} ms   "
             f"{naive[name][1].pct(0.95):13.1f} ms"
         )
-    geo = math.exp(statistics.fmean(math.log(r) for r in ratios if r > 0 and math.isfinite(r)))
+    print()
+    print("server CPU per request (independent of other load on the machine) and the rate it allows:")
+    cores = os.cpu_count() or 1
+    for name in pages:
+        n_cpu, o_cpu = naive[name][0].cpu_ms_per_request, ours[name][0].cpu_ms_per_request
+        print(
+            f"{name:<11} naive {n_cpu:7.2f} ms (1 process: <= {1000 / n_cpu:6.0f} req/s)   ours {o_cpu:6.2f} ms "
+            f"({args.workers} workers on {cores} cores: <= {min(args.workers, cores) * 1000 / o_cpu:6.0f} req/s)"
+        )
+    finite = [r for r in cpu_ratios if r > 0 and math.isfinite(r)]
+    if finite:
+        print(f"CPU per request, naive / ours: {math.exp(statistics.fmean(math.log(r) for r in finite)):.1f}x")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    finite = [r for r in ratios if r > 0 and math.isfinite(r)]
+    geo = math.exp(statistics.fmean(math.log(r) for r in finite)) if finite else float("inf")
     print(f"throughput ratio ours / naive: {geo:.1f}×")
 
 
