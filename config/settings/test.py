@@ -38,3 +38,6 @@ CMS_PAGE_CACHE_SECONDS = 0
 # Daphne subprocesses in tests serve static files straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A fresh clone has no var/ yet; the SQLite test database file lives there.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
