@@ -8,8 +8,10 @@ anonymous GETs and replays it to the next anonymous reader without touching the 
 Correctness:
 - Every cache key carries the current *generation*, a counter in the database that each publish,
   unpublish, move or delete of a page and each change of an announcement or category bumps
-  (after commit). A bump orphans every cached page at once, in every process, whatever the cache
-  backend, so a reader never sees a page older than the last publish.
+  (after commit). A bump orphans every cached page at once, whatever the cache backend: in the
+  publishing process immediately, in other worker processes within GENERATION_RECHECK seconds (each
+  process reads the counter at most that often, so a cache hit touches no database at all; with
+  SQLite a connection per request costs several milliseconds).
 - Announcements have start and end times: a cached page lives no longer than the next such
   boundary, so a banner appears and disappears on time.
 - Site search also shows other apps' content (courses, forum) that has no generation of its own:
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -38,6 +41,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 GENERATION_NAME = "pages"
+GENERATION_RECHECK = 1.0
+_memo: tuple[float, int] = (0.0, 0)  # (read at, value) of this process
 SEARCH_CACHE_SECONDS = 10
 CSRF_PLACEHOLDER = b"__cms_csrf_token_placeholder__"
 _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
@@ -58,22 +63,40 @@ def mark_cacheable(
         request.cms_cache_seconds = seconds
 
 
-def current_generation() -> int:
+def _read_generation() -> int:
     from cms.models import PageCacheGeneration
 
     value = PageCacheGeneration.objects.filter(name=GENERATION_NAME).values_list("value", flat=True).first()
     return value or 0
 
 
+def current_generation() -> int:
+    global _memo
+    read_at, value = _memo
+    now = time.monotonic()
+    if now - read_at >= GENERATION_RECHECK:
+        value = _read_generation()
+        _memo = (now, value)
+    return value
+
+
+def forget_generation() -> None:
+    """Make the next request read the counter (tests roll it back behind this process's back)."""
+    global _memo
+    _memo = (0.0, 0)
+
+
 def page_cache_invalidate() -> None:
     """Orphan every cached page, once the current transaction commits (public: streaming uses it)."""
 
     def bump() -> None:
+        global _memo
         from cms.models import PageCacheGeneration
 
         updated = PageCacheGeneration.objects.filter(name=GENERATION_NAME).update(value=F("value") + 1)
         if not updated:
             PageCacheGeneration.objects.get_or_create(name=GENERATION_NAME, defaults={"value": 1})
+        _memo = (time.monotonic(), _read_generation())  # this process sees its own publish at once
 
     transaction.on_commit(bump)
 
