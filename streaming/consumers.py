@@ -96,16 +96,8 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
         return None
 
     async def _catch_up(self, last: int) -> None:
-        event_id = self.event.pk
-        items: list[Item] | None = None
-        if last >= 0:
-            items = await database_sync_to_async(items_after)(event_id, last, limit=REPLAY_LIMIT + 1)
-            # Too far behind, or ahead of the database (it was reset): start afresh.
-            current = await database_sync_to_async(current_seq)(event_id)
-            if len(items) > REPLAY_LIMIT or last > current:
-                items = None
-        if items is None:
-            state = await database_sync_to_async(selectors.snapshot)(self.event)
+        items, state = await database_sync_to_async(self._missed)(last)
+        if state is not None:
             self.seen = state["seq"]
             await self.send(text_data=encode(state))
         else:
@@ -121,8 +113,17 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=batch_frame(fresh))
         self.catching_up = False
 
-    async def hub_send(self, items: Sequence[Item], frame: str) -> None:
-        """Called by the hub with consecutive items and their pre-encoded frame."""
+    def _missed(self, last: int) -> tuple[list[Item], dict | None]:
+        """The items after `last`, or a snapshot when there is no `last`, it is too far behind, or it is
+        ahead of the database (which was reset). One trip to the database thread."""
+        if last >= 0 and last <= current_seq(self.event.pk):
+            items = items_after(self.event.pk, last, limit=REPLAY_LIMIT + 1)
+            if len(items) <= REPLAY_LIMIT:
+                return items, None
+        return [], selectors.snapshot(self.event)
+
+    async def hub_send(self, items: Sequence[Item], message: dict) -> None:
+        """Called by the hub with consecutive items and the websocket.send message of their frame."""
         if self.catching_up:
             self.pending.extend(items)
             return
@@ -130,9 +131,9 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
             return
         if items[0][0] <= self.seen:
             items = [item for item in items if item[0] > self.seen]
-            frame = batch_frame(items)
+            message = {"type": "websocket.send", "text": batch_frame(items)}
         self.seen = items[-1][0]
-        await self.base_send({"type": "websocket.send", "text": frame})
+        await self.base_send(message)
 
     async def disconnect(self, code: int) -> None:
         if self.hub is not None:

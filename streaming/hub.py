@@ -48,7 +48,7 @@ def batch_frame(items: Sequence[Item]) -> str:
 
 
 class Member(Protocol):
-    async def hub_send(self, items: Sequence[Item], frame: str) -> None: ...
+    async def hub_send(self, items: Sequence[Item], message: dict) -> None: ...
 
 
 class EventHub:
@@ -198,10 +198,11 @@ class EventHub:
         self._wake.set()
 
     async def deliver(self, items: list[Item]) -> None:
-        frame = batch_frame(items)
+        # One ASGI message for every socket: nothing on the way to the wire modifies it.
+        message = {"type": "websocket.send", "text": batch_frame(items)}
         for member in list(self.members):
             try:
-                await member.hub_send(items, frame)
+                await member.hub_send(items, message)
             except Exception:  # one broken socket must not stop the others
                 logger.debug("live hub for event %s: send failed", self.event_id, exc_info=True)
 

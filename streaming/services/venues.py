@@ -125,6 +125,8 @@ def venue_check_in(
 ) -> VenueAttendance:
     """Check the venue in (again: a later check-in corrects the headcount and the members present)."""
     _require_operator(event, venue, by)
+    # The state as it is now, not as it was when the page loaded the event.
+    event.state = LiveEvent.objects.filter(pk=event.pk).values_list("state", flat=True).get()
     if event.state not in (LiveEvent.State.SCHEDULED, LiveEvent.State.LIVE):
         raise ValidationError(_("Check-in is closed: the event is over."), code="closed")
     if not isinstance(headcount, int) or headcount < 1 or headcount > MAX_HEADCOUNT:

@@ -18,7 +18,9 @@
   function time(iso, seconds) {
     if (!iso) { return "—"; }
     var d = new Date(iso);
-    return d.toLocaleTimeString([], seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+    var options = { hour: "2-digit", minute: "2-digit", hour12: false };
+    if (seconds) { options.second = "2-digit"; }
+    return d.toLocaleTimeString([], options);
   }
   function renderVenue(v) {
     var row = body.querySelector('[data-venue-row="' + v.id + '"]');

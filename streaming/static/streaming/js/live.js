@@ -37,7 +37,7 @@
   }
   function timeOf(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
   }
   function setStatus(text, kind) {
     if (!statusLine) { return; }

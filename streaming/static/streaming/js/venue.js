@@ -18,7 +18,7 @@
 
   var clock = root.querySelector("[data-clock]");
   function tickClock() {
-    if (clock) { clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+    if (clock) { clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false }); }
   }
   tickClock();
   setInterval(tickClock, 10000);
