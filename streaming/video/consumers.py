@@ -39,6 +39,10 @@ def _dimension(value) -> int | None:
 
 
 class PublishConsumer(AsyncWebsocketConsumer):
+    # No channel layer: the camera goes to the supervisor over the relay, nothing is broadcast, so a
+    # Redis outage cannot stop a broadcast (and a publisher costs no Redis connection).
+    # get_channel_layer() answers None for an alias that is not configured.
+    channel_layer_alias = "streaming-video-none"
     relay: RelayConnection | None = None
     relay_task: asyncio.Task | None = None
 

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from core.ffmpeg import ffmpeg_binary
@@ -553,6 +553,8 @@ class Supervisor:
             await asyncio.wait(list(self._db_pending), timeout=10)
         with contextlib.suppress(FileNotFoundError):
             self.config.relay_socket.unlink()
+        with contextlib.suppress(Exception):  # the database thread's connection goes with it
+            await asyncio.get_running_loop().run_in_executor(self._db_pool, connections.close_all)
         self._db_pool.shutdown(wait=False)
 
     # --- the two ways in ---------------------------------------------------------------------------

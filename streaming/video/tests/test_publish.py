@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.db import connections
 
 from core.models import Role
 from core.tests.factories import UserFactory, make_user_with_role
@@ -29,6 +30,14 @@ app = URLRouter(websocket_urlpatterns)
 # then collide with the next serialized test's restore.
 pytestmark = live_db
 START = {"type": "start", "mime": "video/webm;codecs=vp8,opus", "width": 640, "height": 360, "audio": True}
+
+
+@pytest.fixture(autouse=True)
+async def close_thread_connections():
+    """The database connection of asgiref's thread would otherwise outlive the test (and keep
+    PostgreSQL from dropping the test database)."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 async def connect(user, event_id: int):
