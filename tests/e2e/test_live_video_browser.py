@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from core.models import Role
@@ -44,9 +45,16 @@ TIMEOUT_MS = 30_000
 
 
 def in_thread(fn):
-    """Run fn (database work) outside Playwright's event loop."""
+    """Run fn (database work) outside Playwright's event loop, closing that thread's connection after."""
+
+    def run():
+        try:
+            return fn()
+        finally:
+            connections.close_all()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn).result(timeout=60)
+        return pool.submit(run).result(timeout=60)
 
 
 @pytest.fixture
