@@ -10,7 +10,9 @@ x264 veryfast 720p + 360p runs ~2.8× real time on 2 cores; 1080p + 720p + 360p 
 One ffmpeg per event writes every rendition: `%v/index.m3u8` media playlists with every segment
 of the broadcast (hls_list_size 0; the server trims them to a live window, streaming.video.serving)
 and `append_list`, so a restarted ffmpeg continues the same playlists and numbering after an
-EXT-X-DISCONTINUITY. The master playlist is ours (write_master): ffmpeg's has no CODECS and a
+EXT-X-DISCONTINUITY; `omit_endlist` keeps a source that disconnects (an encoder reconnecting) from
+ending the stream for the viewers — the replay's VOD playlist gets its ENDLIST when it is made.
+The master playlist is ours (write_master): ffmpeg's has no CODECS and a
 wrong BANDWIDTH for a copied stream. Sound is encoded once to AAC, as one audio group that every
 video rendition uses and that is also the audio-only rendition (党课随身听 plays it).
 """
@@ -174,7 +176,7 @@ def packager_argv(
         "-hls_list_size",
         "0",
         "-hls_flags",
-        "independent_segments+append_list+temp_file",
+        "independent_segments+append_list+temp_file+omit_endlist",
         "-hls_segment_type",
         "mpegts",
         "-hls_segment_filename",

@@ -78,6 +78,7 @@ def test_packager_writes_aligned_one_second_segments_and_continues_after_a_resta
     assert [round(s.duration, 1) for s in top.segments] == [1.0] * 6
     assert [round(s.duration, 1) for s in low.segments] == [1.0] * 6  # keyframes where the source has them
     assert [s.discontinuity for s in top.segments][3] is True
+    assert not top.ended  # a source that leaves does not end the stream for viewers
     segment = (tmp_path / "360p" / "s000004.ts").read_bytes()
     fields = "stream=codec_name,width,height,pix_fmt"
     # (ffprobe lists an MPEG-TS stream once under its program and once on its own)

@@ -59,6 +59,8 @@
 
     video.addEventListener("playing", function () { setState("playing"); });
     video.addEventListener("waiting", function () { setState("buffering"); });
+    // A live stream has no end: if the player thinks it ended, the source paused; look again.
+    video.addEventListener("ended", function () { setState("loading"); retryTimer = setTimeout(start, 2000); });
     video.addEventListener("error", function () { if (!hls) { setState("error"); retryTimer = setTimeout(start, 3000); } });
     start();
     return { restart: start, destroy: function () { clearTimeout(retryTimer); if (hls) hls.destroy(); } };

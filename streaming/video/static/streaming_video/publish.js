@@ -104,6 +104,10 @@
           wanted = false;
           buttons();
           setState("ended", msg("ended"));
+        } else if (message.reason === "unsupported") {
+          wanted = false;
+          buttons();
+          setState("refused", msg("refused-unsupported"));
         } else if (message.reason === "stopped") {
           setState("idle", msg("stopped"));
         } else {
