@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 from streaming.video.ladder import choose_ladder, packager_argv  # noqa: E402
+from streaming.video.tests.media import encoder_args  # noqa: E402
 from streaming.video.units import SourceInfo  # noqa: E402
 
 FPS = 30
@@ -60,44 +61,16 @@ def ffmpeg() -> str:
 
 
 def encoder_argv(binary: str, seconds: int, size: str, clock: bool) -> list[str]:
-    video = f"testsrc2=size={size}:rate={FPS}" + (f",{CLOCK}" if clock else "")
-    return [
-        binary,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-nostdin",
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        video,
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        str(seconds),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-g",
-        str(FPS),
-        "-pix_fmt",
-        "yuv420p",
-        "-b:v",
-        "2500k",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-f",
-        "flv",
-        "pipe:1",
-    ]
+    args = encoder_args(
+        seconds=seconds,
+        size=size,
+        rate=FPS,
+        gop=FPS,
+        preset="ultrafast",
+        video_filter=CLOCK if clock else "",
+        realtime=True,
+    )
+    return [binary, "-hide_banner", "-loglevel", "error", "-nostdin", *args, "-b:v", "2500k", "-f", "flv", "pipe:1"]
 
 
 def configurations(binary: str, out: Path, size: str) -> dict[str, tuple[list[str], Path]]:

@@ -24,6 +24,7 @@ import requests
 
 from core.ffmpeg import ffmpeg_binary
 from streaming.video.processes import process_cmdline, processes_mentioning
+from streaming.video.tests.media import encoder_args
 
 RUN_ROOT = Path(tempfile.mkdtemp(prefix="lv-"))  # short: a Unix socket path must stay under 108 bytes
 os.environ.setdefault("LIVE_RUN_DIR", str(RUN_ROOT / "run"))
@@ -125,9 +126,7 @@ class SupervisorProcess:
             self.proc.wait(timeout=10)
 
 
-def publisher(
-    url: str, *, seconds: float, size: str = "854x480", rate: int = 30, gop: int = 30, extra: tuple[str, ...] = ()
-) -> subprocess.Popen:
+def publisher(url: str, *, seconds: float, size: str = "854x480") -> subprocess.Popen:
     """ffmpeg pushing a test pattern with a tone to `url` in real time (-re), like OBS would."""
     argv = [
         ffmpeg_binary(),
@@ -135,32 +134,7 @@ def publisher(
         "-loglevel",
         "error",
         "-nostdin",
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc2=size={size}:rate={rate}",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        str(seconds),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-g",
-        str(gop),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "96k",
-        *extra,
+        *encoder_args(seconds=seconds, size=size, preset="ultrafast", realtime=True),
         "-f",
         "flv",
         url,

@@ -6,29 +6,28 @@ import functools
 import struct
 import subprocess
 
-import pytest
-
 from core.ffmpeg import ffmpeg_binary
 
 
-def _ffmpeg(*args: str) -> bytes:
-    binary = ffmpeg_binary()
-    if not binary:
-        pytest.skip("no ffmpeg")
-    out = subprocess.run(
-        [binary, "-hide_banner", "-loglevel", "error", "-nostdin", *args], capture_output=True, timeout=120, check=True
-    )
-    return out.stdout
-
-
-@functools.cache
-def flv_source(seconds: int = 3, size: str = "854x480", gop: int = 30, preset: str = "veryfast") -> bytes:
-    """H.264 + AAC in FLV, as an encoder sends over RTMP (keyframe every `gop` frames at 30 fps)."""
-    return _ffmpeg(
+def encoder_args(
+    *,
+    seconds: float,
+    size: str = "854x480",
+    rate: int = 30,
+    gop: int = 30,
+    preset: str = "veryfast",
+    video_filter: str = "",
+    realtime: bool = False,
+) -> list[str]:
+    """ffmpeg arguments of an encoder stand-in: a test pattern (and `video_filter`) with a tone, H.264 with a
+    keyframe every `gop` frames and AAC — the way we ask hosts to set up OBS. The caller adds the output."""
+    video = f"testsrc2=size={size}:rate={rate}" + (f",{video_filter}" if video_filter else "")
+    return [
+        *(["-re"] if realtime else []),
         "-f",
         "lavfi",
         "-i",
-        f"testsrc2=size={size}:rate=30",
+        video,
         "-f",
         "lavfi",
         "-i",
@@ -39,6 +38,8 @@ def flv_source(seconds: int = 3, size: str = "854x480", gop: int = 30, preset: s
         "libx264",
         "-preset",
         preset,
+        "-tune",
+        "zerolatency",
         "-g",
         str(gop),
         "-pix_fmt",
@@ -46,11 +47,26 @@ def flv_source(seconds: int = 3, size: str = "854x480", gop: int = 30, preset: s
         "-c:a",
         "aac",
         "-b:a",
-        "96k",
-        "-f",
-        "flv",
-        "pipe:1",
+        "128k",
+    ]
+
+
+def _ffmpeg(*args: str) -> bytes:
+    binary = ffmpeg_binary()
+    if not binary:
+        import pytest
+
+        pytest.skip("no ffmpeg")
+    out = subprocess.run(
+        [binary, "-hide_banner", "-loglevel", "error", "-nostdin", *args], capture_output=True, timeout=120, check=True
     )
+    return out.stdout
+
+
+@functools.cache
+def flv_source(seconds: int = 3, size: str = "854x480", gop: int = 30, preset: str = "veryfast") -> bytes:
+    """H.264 + AAC in FLV, as an encoder sends over RTMP (keyframe every `gop` frames at 30 fps)."""
+    return _ffmpeg(*encoder_args(seconds=seconds, size=size, gop=gop, preset=preset), "-f", "flv", "pipe:1")
 
 
 @functools.cache
@@ -103,6 +119,8 @@ def flv_tags(data: bytes) -> list[tuple[int, int, bytes]]:
 
 def probe(data: bytes, fmt: str, *entries: str) -> str:
     """ffprobe's plain output for `data` (read from stdin)."""
+    import pytest
+
     binary = ffmpeg_binary()
     probe_binary = binary.replace("ffmpeg", "ffprobe") if binary else None
     import shutil
