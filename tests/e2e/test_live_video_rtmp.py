@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -223,8 +224,6 @@ def test_killed_or_hung_packager_comes_back_after_a_discontinuity(daphne, start_
         end_process(encoder)
     # Ended means ended: nothing is started again while the supervisor keeps running.
     wait_for(lambda: "no longer live" in supervisor.log(), 10, "the supervisor to stop the event")
-    import time
-
     time.sleep(2)
     assert not ffmpeg_processes_of(event.pk)
 

@@ -7,6 +7,7 @@ running supervisor or each other's output. Only streaming.video reads these two 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -27,6 +28,7 @@ from streaming.video.processes import process_cmdline, processes_mentioning
 from streaming.video.tests.media import encoder_args
 
 RUN_ROOT = Path(tempfile.mkdtemp(prefix="lv-"))  # short: a Unix socket path must stay under 108 bytes
+atexit.register(shutil.rmtree, RUN_ROOT, ignore_errors=True)
 os.environ.setdefault("LIVE_RUN_DIR", str(RUN_ROOT / "run"))
 os.environ.setdefault("LIVE_MEDIA_ROOT", str(RUN_ROOT / "media"))
 LIVE_RUN_DIR = Path(os.environ["LIVE_RUN_DIR"])
