@@ -1,5 +1,5 @@
-"""Browser publishing end to end: Chromium's fake camera → the publish widget → Daphne → the supervisor's
-ffmpeg → HLS → hls.js in a second browser page.
+"""Browser publishing end to end: Chromium's fake camera → the publish widget on the host console →
+Daphne → the supervisor's ffmpeg → HLS → hls.js in a second browser page.
 
 What Debian's Chromium can do here (checked with this Chromium, see streaming/video/README.md): MSE
 plays H.264/AAC (hls.js transmuxes the MPEG-TS segments to fMP4), MediaRecorder records WebM with
@@ -105,16 +105,18 @@ def test_host_broadcasts_from_the_browser_and_a_viewer_plays_through_a_packager_
     event, supervisor = scene["event"], scene["supervisor"]
     studio = f"{daphne.url}/live-video/{event.pk}/studio/"
 
+    # The host publishes from the host console (streaming's page), which includes the publish widget.
     host_page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
     host_page.set_default_timeout(TIMEOUT_MS)
     sign_in(host_page, daphne, scene["host"].username, DEFAULT_PASSWORD)
-    host_page.goto(studio)
+    host_page.goto(f"{daphne.url}/live/{event.pk}/host/")
     widget = host_page.locator("[data-live-publish]")
     widget.locator('[data-action="camera"]').click()
     host_page.wait_for_selector('[data-live-publish][data-publish-state="ready"]')
     widget.locator('[data-action="start"]').click()
     host_page.wait_for_selector('[data-live-publish][data-publish-state="live"]')
 
+    # A second browser plays the output with hls.js (the broadcast page's player).
     viewer = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
     viewer.set_default_timeout(TIMEOUT_MS)
     sign_in(viewer, daphne, scene["ops"].username, DEFAULT_PASSWORD)
