@@ -343,7 +343,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @contextlib.contextmanager
-def launched_chromium() -> Iterator:
+def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
     """The system Chromium, headless, through Playwright; the test is skipped (failed on CI) without it.
 
     Open it from a fixture that depends on the test's data fixtures: Playwright's sync API runs an
@@ -357,7 +357,9 @@ def launched_chromium() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args], timeout=30_000
+        )
         try:
             yield browser
         finally:

@@ -31,8 +31,8 @@ from streaming.video.tests.live_support import (
     wait_for,
 )
 from tests.conftest import make_person
-from tests.e2e.test_portal_browser import CHROMIUM, CHROMIUM_ARGS, sign_in
-from tests.support import free_port, live_db, subprocess_env
+from tests.e2e.test_portal_browser import sign_in
+from tests.support import free_port, launched_chromium, live_db, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -80,21 +80,8 @@ def scene(transactional_db, settings, live_database_url):
 
 @pytest.fixture
 def chromium(scene):
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *FAKE_MEDIA_ARGS], timeout=30_000
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium(extra_args=FAKE_MEDIA_ARGS) as browser:
+        yield browser
 
 
 def current_time(page) -> float:
