@@ -69,7 +69,7 @@ def _invalidate_portal() -> None:
 
 def _locked(event: LiveEvent) -> LiveEvent:
     """The event row, locked until commit, so two hosts' clicks cannot both pass the state check."""
-    return LiveEvent.objects.select_for_update().select_related("main_venue").get(pk=event.pk)
+    return LiveEvent.objects.select_for_update(of=("self",)).select_related("main_venue").get(pk=event.pk)
 
 
 def _check_schedule(start: datetime.datetime, end: datetime.datetime) -> None:

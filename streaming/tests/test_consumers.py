@@ -7,10 +7,12 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connections
 
 from streaming.hub import EventHub, hubs_running
 from streaming.models import ChatMessage, LiveEvent, StreamItem
@@ -30,6 +32,14 @@ def _fresh_rate_limits():
     cache.clear()  # rate-limit counters are keyed by ids, which a flushed database hands out again
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_thread_connections():
+    yield
+    # Consumers and hubs query from the database worker thread; on PostgreSQL its open connection
+    # would keep the test database from being dropped at the end of the run.
+    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -25,24 +26,29 @@ State = LiveEvent.State
 
 
 def listen(event_id: int) -> tuple:
+    """A channel in the event's group, on whichever layer the run uses (in-memory or Redis)."""
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+    # A plain channel name (no "!"): it can be read from a fresh event loop on every call.
+    channel = f"test-listener.{uuid.uuid4().hex}"
     async_to_sync(layer.group_add)(event_group(event_id), channel)
     return layer, channel
 
 
 def received(layer, channel) -> list[dict]:
+    """Everything pushed so far: waits up to a second for the first message, then drains."""
     out = []
 
     async def drain():
         import asyncio
 
+        timeout = 1.0
         while True:
             try:
-                message = await asyncio.wait_for(layer.receive(channel), 0.05)
+                message = await asyncio.wait_for(layer.receive(channel), timeout)
             except TimeoutError:
                 return
             out.extend(json.loads(data) for _seq, data in message["items"])
+            timeout = 0.2
 
     async_to_sync(drain)()
     return out
