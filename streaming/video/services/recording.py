@@ -145,6 +145,9 @@ def replay_make(*, event_id: int) -> str:
             return f"failed: {message}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # The lesson has its own copy now. Removed before the row says "published", so that whoever
+    # sees the replay published never finds the live copy still there.
+    shutil.rmtree(source, ignore_errors=True)
     with transaction.atomic():
         _finish(
             event_id,
@@ -154,5 +157,4 @@ def replay_make(*, event_id: int) -> str:
             last_error="",
         )
         LiveEvent.objects.filter(pk=event_id, state=LiveEvent.State.ENDED).update(state=LiveEvent.State.REPLAY_READY)
-    shutil.rmtree(source, ignore_errors=True)
     return f"published lesson {lesson.pk} ({duration:.1f} s)"
