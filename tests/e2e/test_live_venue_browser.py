@@ -8,7 +8,6 @@ the pages show, not the database, while Playwright's loop runs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,8 +15,8 @@ import pytest
 from core.tests.factories import DEFAULT_PASSWORD
 from streaming.models import LiveEvent
 from streaming.tests.factories import LiveWorld, make_world
-from tests.e2e.test_portal_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, sign_in
-from tests.support import live_db
+from tests.e2e.test_portal_browser import TIMEOUT_MS, sign_in
+from tests.support import launched_chromium, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -29,19 +28,8 @@ def world(transactional_db) -> LiveWorld:
 
 @pytest.fixture
 def browser(world) -> Iterator:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_chromium() as launched:
+        yield launched
 
 
 def page_for(browser, server, user, path: str, viewport=(1920, 1080)):
