@@ -133,30 +133,33 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _event_form(request: HttpRequest, form: EventForm, event: LiveEvent | None, save, done: str) -> HttpResponse:
+    """The schedule form: `save(**fields)` is the service call (create or reschedule)."""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {name: data[name] for name in ("title", "description", "scheduled_start", "scheduled_end", "audience")}
+        try:
+            saved = save(**fields, main_venue=data["main_venue"], venues=list(data["venues"]))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, done)
+            return redirect("streaming:host_console", event_id=saved.pk)
+    return render(request, "streaming/event_form.html", {"form": form, "event": event})
+
+
 @login_required
 def event_create(request: HttpRequest) -> HttpResponse:
     if not access.may_organise_events(request.user):
         raise Http404
     form = EventForm(request.POST or None, organiser=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            event = events.event_create(
-                organiser=request.user,
-                title=data["title"],
-                description=data["description"],
-                scheduled_start=data["scheduled_start"],
-                scheduled_end=data["scheduled_end"],
-                audience=data["audience"],
-                main_venue=data["main_venue"],
-                venues=list(data["venues"]),
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("The event is scheduled; the invited venues have been told."))
-            return redirect("streaming:host_console", event_id=event.pk)
-    return render(request, "streaming/event_form.html", {"form": form, "event": None})
+    return _event_form(
+        request,
+        form,
+        None,
+        lambda **fields: events.event_create(organiser=request.user, **fields),
+        _("The event is scheduled; the invited venues have been told."),
+    )
 
 
 @login_required
@@ -172,26 +175,13 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
         "venues": list(event.invited_venues.all()),
     }
     form = EventForm(request.POST or None, organiser=event.organiser, event=event, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            events.event_schedule(
-                event=event,
-                by=request.user,
-                title=data["title"],
-                description=data["description"],
-                scheduled_start=data["scheduled_start"],
-                scheduled_end=data["scheduled_end"],
-                audience=data["audience"],
-                main_venue=data["main_venue"],
-                venues=list(data["venues"]),
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("streaming:host_console", event_id=event.pk)
-    return render(request, "streaming/event_form.html", {"form": form, "event": event})
+    return _event_form(
+        request,
+        form,
+        event,
+        lambda **fields: events.event_schedule(event=event, by=request.user, **fields),
+        _("Changes saved."),
+    )
 
 
 # --- Watching ----------------------------------------------------------------------------------

@@ -296,3 +296,26 @@ def test_api_lists_visible_events_and_my_venues(client, world):
     signed_in(client, world.member_b)
     assert client.get(f"/api/live/events/{world.event.pk}").status_code == 404
     assert client.get("/api/live/events").json()["items"] == []
+
+
+def test_host_changes_a_scheduled_event_but_not_a_live_one(client, world):
+    signed_in(client, world.organiser)
+    url = reverse("streaming:event_edit", args=[world.event.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and world.event.title in page.text
+    data = {
+        "title": "改期：基层党建专题党课",
+        "scheduled_start": "2099-06-01T14:00",
+        "scheduled_end": "2099-06-01T16:00",
+        "audience": "members",
+        "main_venue": world.main_venue.pk,
+        "venues": [world.venue_a.pk],
+    }
+    assert client.post(url, data).status_code == 302
+    world.event.refresh_from_db()
+    assert world.event.title == "改期：基层党建专题党课" and world.event.audience == "members"
+    client.post(reverse("streaming:host_start", args=[world.event.pk]))
+    refused = client.post(url, {**data, "title": "再改一次"})
+    assert refused.status_code == 200 and "直播中" in refused.text
+    world.event.refresh_from_db()
+    assert world.event.title == "改期：基层党建专题党课"
