@@ -319,3 +319,17 @@ def test_host_changes_a_scheduled_event_but_not_a_live_one(client, world):
     assert refused.status_code == 200 and "直播中" in refused.text
     world.event.refresh_from_db()
     assert world.event.title == "改期：基层党建专题党课"
+
+
+def test_site_search_finds_events_the_searcher_may_watch(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.search import search_providers
+
+    public = make_event(organiser=world.organiser, audience=LiveEvent.Audience.PUBLIC, title="乡村振兴专题辅导")
+    search = search_providers()["live"]
+    assert [h.url for h in search(user=AnonymousUser(), query="振兴", limit=10)] == [public.get_absolute_url()]
+    # The invited-only event: found by its operator, not by an uninvited member.
+    assert {h.title for h in search(user=world.operator_a, query="四中全会", limit=10)} == {world.event.title}
+    assert search(user=world.member_b, query="四中全会", limit=10) == []
+    assert search(user=world.operator_a, query="  ", limit=10) == []
