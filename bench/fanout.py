@@ -1,22 +1,28 @@
 """Live chat fan-out: our per-process hub against the Channels tutorial pattern, same box, same run.
 
-    .venv/bin/python bench/fanout.py [--clients 200,1000,2000] [--rate 10] [--seconds 10]
+    .venv/bin/python bench/fanout.py [--clients 200,1000,2000] [--rate 10] [--seconds 10] [--servers 1]
                                      [--burst-clients 1000] [--burst-rate 100] [--burst-seconds 4]
                                      [--layer redis|memory] [--workers 2]
 
 For each client count N, and for each consumer (ours: /ws/live/<id>/, naive: bench/fanout_server.py),
-a fresh Daphne serves one event; N WebSocket clients (signed-in members, in --workers processes)
-join it; a host posts a chat message every 1/--rate s through the real service (saved, then
-pushed after commit). Each client notes when every message arrives. Reported per run:
+a fresh Daphne (or --servers of them) serves one event; N WebSocket clients (signed-in members, in
+--workers processes, a lean RFC 6455 client so that the clients are not what is measured) join it;
+a host posts a chat message every 1/--rate s through the real service (saved, then pushed after
+commit). With Redis the host's posts are made in this process, as if they arrived at another
+Daphne; with the in-memory layer they go through the server under test. Reported per run:
 
-  p50/p99   delivery latency, from the host's send to a client's receive (same clock)
-  delivered delivered/expected over all clients (and any duplicates: there must be none)
-  mem/conn  growth of the server's RSS from before the clients joined to after, divided by N
-  rate      deliveries per second, first send to last receive
+  joined/in s  clients that joined, and how long joining took
+  p50/p99      delivery latency, from the host's send to a client's receive (same clock)
+  delivered    delivered/expected over all clients, and duplicates (there must be none)
+  KiB/conn     growth of the server's RSS from before the clients joined to after, divided by N
+  srv/cli CPU  server and client processes' CPU while messages flowed (100% = one core)
+  post ms      median time of one post (saving + the push after commit), on the host's side
+  deliv/s      deliveries per second, first send to last receive
+  load         the machine's 1-minute load average at the end of the run (shared machines vary)
 
 The saturation phase then posts --burst-rate messages/s for --burst-seconds to --burst-clients
-clients, lets each server drain for at most --drain seconds, and measures deliveries per second:
-the most each design can deliver. The last line is that throughput ratio, ours / naive.
+clients of one Daphne, lets each server drain for at most --drain seconds, and measures deliveries per
+second: the most each design can deliver. The last line is that throughput ratio, ours / naive.
 
 Only 127.0.0.1 is contacted; client counts, rates and durations are bounded; every wait has a
 timeout. The open-files limit is raised to what N clients need (up to the hard limit). The database
@@ -362,6 +368,7 @@ class Result:
     server_cpu: float = 0.0
     client_cpu: float = 0.0
     post_ms: float = 0.0
+    load: float = 0.0
 
     @property
     def expected(self) -> int:
@@ -552,6 +559,7 @@ def run(
             server_cpu,
             client_cpu / wall,
             post_ms,
+            os.getloadavg()[0],
         )
     finally:
         for proc in procs:
@@ -570,13 +578,13 @@ def row(r: Result) -> str:
         f"{r.kind:<6} {r.clients:>6} {r.connected:>6} {r.joined_in:>6.1f} {r.pct(0.5) * 1000:>8.0f} "
         f"{r.pct(0.99) * 1000:>8.0f} {r.delivered:>9}/{r.expected:<9} {r.delivered / r.expected:>6.1%} "
         f"{r.duplicates:>5} {r.mem_per_conn_kib:>8.1f} {r.server_cpu:>7.0%} {r.client_cpu:>7.0%} {r.post_ms:>7.0f} "
-        f"{r.rate:>10.0f}"
+        f"{r.rate:>10.0f} {r.load:>5.1f}"
     )
 
 
 HEADER = (
     f"{'server':<6} {'N':>6} {'joined':>6} {'in s':>6} {'p50 ms':>8} {'p99 ms':>8} {'delivered/expected':>19} "
-    f"{'':>6} {'dups':>5} {'KiB/conn':>8} {'srv CPU':>7} {'cli CPU':>7} {'post ms':>7} {'deliv/s':>10}"
+    f"{'':>6} {'dups':>5} {'KiB/conn':>8} {'srv CPU':>7} {'cli CPU':>7} {'post ms':>7} {'deliv/s':>10} {'load':>5}"
 )
 
 

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core import ratelimit
 from streaming import access, integrations, selectors
 from streaming.exports import attendance_workbook
 from streaming.forms import AnnouncementForm, CancelForm, CheckInForm, EventForm, ForumQuestionForm
@@ -189,7 +191,13 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @require_GET
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    event = access.access_event_by_id(request.user, event_id)
+    try:
+        event = access.access_event_by_id(request.user, event_id)
+    except Http404:
+        if request.user.is_authenticated:
+            raise
+        # Signed out: sign in first (the same answer whether the event exists or not).
+        return redirect_to_login(request.get_full_path())
     my_venues = []
     if request.user.is_authenticated and event.state in (LiveEvent.State.SCHEDULED, LiveEvent.State.LIVE):
         operated = access.venues_operated_by(request.user)
@@ -220,6 +228,15 @@ def event_status(request: HttpRequest, event_id: int) -> JsonResponse:
     )
 
 
+# Screens report every HEARTBEAT_SECONDS; a few times that is plenty for reloads and retries.
+HEARTBEAT_LIMIT_PER_MINUTE = 30
+
+
+def _heartbeats_too_fast(request: HttpRequest, *key) -> bool:
+    ident = ":".join(str(part) for part in (request.user.pk, *key))
+    return ratelimit.hit("live-heartbeat", ident, window=60) > HEARTBEAT_LIMIT_PER_MINUTE
+
+
 def _json_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"{}")
@@ -235,6 +252,8 @@ def _json_body(request: HttpRequest) -> dict:
 def watch_heartbeat(request: HttpRequest, event_id: int) -> JsonResponse:
     """A signed-in person watching on their own device reports every few seconds."""
     event = access.access_event_by_id(request.user, event_id)
+    if _heartbeats_too_fast(request, event.pk):
+        return JsonResponse({"ok": False, "error": _("Too many requests; wait a moment.")}, status=429)
     try:
         body = _json_body(request)
         venues.member_watch_heartbeat(event=event, user=request.user, health=str(body.get("health", "")))
@@ -317,6 +336,8 @@ def venue_check_in(request: HttpRequest, event_id: int, venue_id: int) -> HttpRe
 @require_POST
 def venue_heartbeat(request: HttpRequest, event_id: int, venue_id: int) -> JsonResponse:
     event, venue = access.access_event_venue(request.user, event_id, venue_id)
+    if _heartbeats_too_fast(request, event.pk, venue.pk):
+        return JsonResponse({"ok": False, "error": _("Too many requests; wait a moment.")}, status=429)
     try:
         body = _json_body(request)
         venues.venue_heartbeat(

@@ -66,6 +66,22 @@ def test_list_query_budget_does_not_grow_with_past_events(client, world, django_
     assert response.text.count("往期党课") == 15
 
 
+def test_signed_out_readers_of_a_restricted_or_missing_event_are_asked_to_sign_in(client, world):
+    for event_id in (world.event.pk, world.event.pk + 100):
+        response = client.get(reverse("streaming:event_detail", args=[event_id]))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("core:login"))
+
+
+def test_heartbeats_are_rate_limited(client, live_world):
+    signed_in(client, live_world.operator_a)
+    url = reverse("streaming:venue_heartbeat", args=[live_world.event.pk, live_world.venue_a.pk])
+    codes = [
+        client.post(url, json.dumps({"health": "playing"}), content_type="application/json").status_code
+        for _ in range(32)
+    ]
+    assert codes[:30] == [200] * 30 and codes[30:] == [429, 429]
+
+
 def test_viewer_page_is_404_for_the_uninvited(client, world):
     signed_in(client, world.member_b)
     assert client.get(world.event.get_absolute_url()).status_code == 404
