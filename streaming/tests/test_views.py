@@ -349,3 +349,19 @@ def test_site_search_finds_events_the_searcher_may_watch(world):
     assert {h.title for h in search(user=world.operator_a, query="四中全会", limit=10)} == {world.event.title}
     assert search(user=world.member_b, query="四中全会", limit=10) == []
     assert search(user=world.operator_a, query="  ", limit=10) == []
+
+
+def test_portal_live_strip_shows_live_events_with_venues_online(client, world):
+    from streaming.services.venues import venue_heartbeat
+
+    live = make_event(
+        organiser=world.organiser,
+        venues=[world.venue_a],
+        audience=LiveEvent.Audience.PUBLIC,
+        state=LiveEvent.State.LIVE,
+        title="正在直播的公开党课",
+    )
+    venue_heartbeat(event=live, venue=world.venue_a, by=world.operator_a, health="playing")
+    page = client.get("/").text
+    assert 'class="live-now"' in page and "正在直播的公开党课" in page and live.get_absolute_url() in page
+    assert "1 个会场在线" in page
