@@ -57,6 +57,18 @@ def ingest_status(event) -> Any:
         return None
 
 
+def replay_url(event) -> str | None:
+    """The replay lesson's page once the video side has published it (ingest_status's replay_page_id)."""
+    status = ingest_status(event) if event.state == event.State.REPLAY_READY else None
+    page_id = status.get("replay_page_id") if isinstance(status, dict) else None
+    if not page_id:
+        return None
+    from wagtail.models import Page
+
+    page = Page.objects.live().filter(pk=page_id).first()
+    return page.url if page is not None else None
+
+
 def rtmp_server_url(host: str) -> str | None:
     """Where an encoder pushes, as the video side configures it (None without it)."""
     selector = _video_selector("rtmp_server_url")

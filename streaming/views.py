@@ -210,6 +210,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         totals=selectors.event_totals(event),
         my_venues=my_venues,
         playback_url=integrations.playback_url(event) if event.is_live else None,
+        replay_url=integrations.replay_url(event),
     )
     return render(request, "streaming/event_detail.html", context)
 

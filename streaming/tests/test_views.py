@@ -365,3 +365,17 @@ def test_portal_live_strip_shows_live_events_with_venues_online(client, world):
     page = client.get("/").text
     assert 'class="live-now"' in page and "正在直播的公开党课" in page and live.get_absolute_url() in page
     assert "1 个会场在线" in page
+
+
+def test_event_page_links_the_replay_once_the_video_side_published_it(client, world):
+    from wagtail.models import Page
+
+    from streaming.video.models import LiveStream
+
+    event = make_event(organiser=world.organiser, audience=LiveEvent.Audience.PUBLIC, state=LiveEvent.State.ENDED)
+    lesson = Page.objects.live().filter(depth=2).first()  # any live page stands in for the replay lesson
+    LiveStream.objects.create(event=event, replay_page_id=lesson.pk, recording=LiveStream.Recording.PUBLISHED)
+    assert "观看回放" not in client.get(event.get_absolute_url()).text  # not until the state says so
+    LiveEvent.objects.filter(pk=event.pk).update(state=LiveEvent.State.REPLAY_READY)
+    page = client.get(event.get_absolute_url()).text
+    assert "观看回放" in page and f'href="{lesson.url}"' in page
