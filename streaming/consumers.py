@@ -32,6 +32,7 @@ from streaming.hub import EventHub, Item, batch_frame, hub_join, hub_leave
 from streaming.models import ChatMessage, LiveEvent, Question
 from streaming.services import chat
 from streaming.services.stream import current_seq, encode, items_after
+from streaming.wire import DirectWriter
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = NO_CHANNEL_LAYER
 
     hub: EventHub | None = None
+    direct: DirectWriter | None = None
 
     # --- connect ---------------------------------------------------------------------------
 
@@ -70,6 +72,7 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
         if code:
             await self.close(code=code)
             return
+        self.direct = DirectWriter.for_send(self.base_send)
         self.hub = await hub_join(self.event.pk, self)
         try:
             last = int(params.get("last", [""])[0])
@@ -122,17 +125,22 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
                 return items, None
         return [], selectors.snapshot(self.event)
 
-    async def hub_send(self, items: Sequence[Item], message: dict) -> None:
-        """Called by the hub with consecutive items and the websocket.send message of their frame."""
+    async def hub_send(self, items: Sequence[Item], message: dict, wire: bytes) -> None:
+        """Called by the hub with consecutive items, the websocket.send message of their frame and
+        the frame itself, encoded once for all sockets."""
         if self.catching_up:
             self.pending.extend(items)
             return
         if items[-1][0] <= self.seen:
             return
-        if items[0][0] <= self.seen:
+        if items[0][0] <= self.seen:  # only right after a catch-up: send the part not yet sent
             items = [item for item in items if item[0] > self.seen]
-            message = {"type": "websocket.send", "text": batch_frame(items)}
+            self.seen = items[-1][0]
+            await self.base_send({"type": "websocket.send", "text": batch_frame(items)})
+            return
         self.seen = items[-1][0]
+        if self.direct is not None and self.direct.write(wire):
+            return
         await self.base_send(message)
 
     async def disconnect(self, code: int) -> None:

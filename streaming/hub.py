@@ -6,7 +6,8 @@ socket per message; measured here it saturates a Daphne process at a few thousan
 second. Instead each process keeps one `EventHub` per event with local sockets: the hub's own
 channel is the only member of the group from this process, so each item arrives here once; the
 hub puts the items in sequence order, gathers those that arrive within a few milliseconds into
-one frame, and writes that pre-encoded text to every local socket directly.
+one frame, encodes it once, and writes it to every local socket (straight to the TCP socket under
+Daphne, see streaming/wire.py; through the ASGI send otherwise).
 
 Correctness does not rest on the layer: items carry the event's sequence number; the hub delivers
 them strictly in order, waits briefly for a missing number (two processes' pushes can cross) and
@@ -30,6 +31,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from streaming.services.stream import current_seq, event_group, items_after
+from streaming.wire import text_frame
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ def batch_frame(items: Sequence[Item]) -> str:
 
 
 class Member(Protocol):
-    async def hub_send(self, items: Sequence[Item], message: dict) -> None: ...
+    async def hub_send(self, items: Sequence[Item], message: dict, wire: bytes) -> None: ...
 
 
 class EventHub:
@@ -198,11 +200,14 @@ class EventHub:
         self._wake.set()
 
     async def deliver(self, items: list[Item]) -> None:
-        # One ASGI message for every socket: nothing on the way to the wire modifies it.
-        message = {"type": "websocket.send", "text": batch_frame(items)}
+        # Encoded once for every socket: the ASGI message (nothing on the way modifies it) and the
+        # WebSocket frame for sockets written directly (streaming/wire.py).
+        text = batch_frame(items)
+        message = {"type": "websocket.send", "text": text}
+        wire = text_frame(text)
         for member in list(self.members):
             try:
-                await member.hub_send(items, message)
+                await member.hub_send(items, message, wire)
             except Exception:  # one broken socket must not stop the others
                 logger.debug("live hub for event %s: send failed", self.event_id, exc_info=True)
 

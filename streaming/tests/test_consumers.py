@@ -301,7 +301,7 @@ class Recorder:
         self.frames: list[str] = []
         self.seqs: list[int] = []
 
-    async def hub_send(self, items, message) -> None:
+    async def hub_send(self, items, message, wire) -> None:
         self.frames.append(message["text"])
         self.seqs.extend(seq for seq, _ in items)
 

@@ -69,10 +69,16 @@ def test_chat_and_deletion_cross_processes_and_a_reconnect_replays_exactly_what_
     # The console is gone; two more messages from the venue (on A); the console comes back on A.
     with live_socket(a, operator, event_id, f"venue={world.venue_a.pk}") as venue_screen:
         frames(venue_screen, a, lambda items: items)
-        for text in ("第一条", "第二条"):
+        # A long one too: over 125 bytes, its frame carries a 16-bit length.
+        texts = ("第一条" + "很长的发言" * 50, "第二条")
+        for text in texts:
             venue_screen.send(json.dumps({"type": "chat", "text": text}))
         with live_socket(a, host, event_id, f"last={last}") as console:
             replayed = frames(console, a, lambda items: len(items) >= 2)
-            assert [(i["seq"], i["text"]) for i in replayed] == [(last + 1, "第一条"), (last + 2, "第二条")]
+            assert [(i["seq"], i["text"]) for i in replayed] == [(last + 1, texts[0]), (last + 2, texts[1])]
             with pytest.raises(TimeoutError):
                 console.recv(timeout=0.5)  # nothing twice
+            # And live from here on, through the hub on A.
+            venue_screen.send(json.dumps({"type": "chat", "text": "第三条" + "长" * 200}))
+            live = frames(console, a, lambda items: items)
+            assert [(i["seq"], i["text"]) for i in live] == [(last + 3, "第三条" + "长" * 200)]
