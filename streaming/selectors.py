@@ -151,7 +151,8 @@ def event_totals(event: LiveEvent) -> Totals:
     )
     return Totals(
         venues_invited=event.invitations.count(),
-        venues_online=venues["online"] if event.state == State.LIVE else 0,
+        # Before the start too: the host sees which rooms are ready.
+        venues_online=venues["online"] if event.state in (State.SCHEDULED, State.LIVE) else 0,
         venues_checked_in=venues["checked_in"],
         headcount=venues["headcount"],
         personal=MemberAttendance.objects.filter(personal_viewers_filter(), event=event).count(),
@@ -191,7 +192,8 @@ def roster(event: LiveEvent) -> list[RosterRow]:
     rows = []
     for venue in venues:
         a = attendance.get(venue.pk)
-        online = bool(event.state == State.LIVE and a and a.last_heartbeat_at and a.last_heartbeat_at >= since)
+        on_air = event.state in (State.SCHEDULED, State.LIVE)
+        online = bool(on_air and a and a.last_heartbeat_at and a.last_heartbeat_at >= since)
         rows.append(RosterRow(venue=venue, attendance=a, online=online, is_main=venue.pk == event.main_venue_id))
     return rows
 

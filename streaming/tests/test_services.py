@@ -337,3 +337,15 @@ def test_events_live_now_counts_online_venues(live_world):
     from django.contrib.auth.models import AnonymousUser
 
     assert [e.pk for e in selectors.events_live_now(AnonymousUser())] == [public.pk]
+
+
+def test_roster_shows_rooms_ready_before_the_start_and_nobody_online_after_the_end(world):
+    venues.venue_heartbeat(event=world.event, venue=world.venue_a, by=world.operator_a, health="waiting")
+    rows = {r.venue: r for r in selectors.roster(world.event)}
+    assert rows[world.venue_a].online and not rows[world.main_venue].online
+    assert selectors.event_totals(world.event).venues_online == 1
+    events.event_start(event=world.event, by=world.organiser)
+    events.event_end(event=world.event, by=world.organiser)
+    world.event.refresh_from_db()
+    assert not any(r.online for r in selectors.roster(world.event))
+    assert selectors.event_totals(world.event).venues_online == 0
