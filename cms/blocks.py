@@ -88,10 +88,31 @@ class DocumentListBlock(blocks.StructBlock):
 
 
 class EmbeddedLessonBlock(blocks.StructBlock):
-    """A card linking to a lesson of the online classroom; the lesson page keeps its own access rules."""
+    """A card linking to a lesson of the online classroom.
+
+    News pages are public (and cached for anonymous readers), lessons may not be: the card names the
+    lesson only to a reader who may open it. Rendered without a request (the API, feeds) it is
+    rendered for an anonymous reader. A signed-out reader of a restricted lesson sees an invitation
+    to sign in that names nothing; a signed-in reader who may not open it sees nothing.
+    """
 
     lesson = blocks.PageChooserBlock(page_type="learning.LessonPage", label=_("Lesson"))
     note = blocks.CharBlock(required=False, max_length=120, label=_("Why watch it"))
+
+    def get_context(self, value, parent_context=None):
+        from django.contrib.auth.models import AnonymousUser
+
+        from learning.access import lesson_visible_to
+
+        context = super().get_context(value, parent_context=parent_context)
+        request = (parent_context or {}).get("request")
+        user = getattr(request, "user", None) or AnonymousUser()
+        lesson = value.get("lesson")
+        context["lesson_visible"] = bool(lesson and lesson.live and lesson_visible_to(user, lesson))
+        context["lesson_hidden_sign_in"] = bool(lesson and lesson.live and not context["lesson_visible"])
+        context["lesson_hidden_sign_in"] &= not user.is_authenticated
+        context["next_path"] = request.get_full_path() if request else ""
+        return context
 
     class Meta:
         icon = "media"

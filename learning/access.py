@@ -112,9 +112,17 @@ def require_course_visible(user: User, course: CoursePage) -> None:
         raise Http404
 
 
+def lesson_visible_to(user: User, lesson: LessonPage) -> bool:
+    """Whether the user may open the lesson: its course is live and both allow the user."""
+    try:
+        course = course_of(lesson)
+    except Http404:
+        return False
+    return course.live and can_view_course(user, course) and can_view_lesson_itself(user, lesson)
+
+
 def require_lesson_visible(user: User, lesson: LessonPage) -> None:
-    course = course_of(lesson)
-    if not (course.live and can_view_course(user, course) and can_view_lesson_itself(user, lesson)):
+    if not lesson_visible_to(user, lesson):
         raise Http404
 
 

@@ -173,3 +173,32 @@ def test_news_can_embed_a_lesson_of_the_online_classroom(client):
     page.save_revision().publish()
     html = client.get(page.url).content.decode()
     assert f'href="{lesson.url}"' in html and lesson.title in html and "推荐收看" in html
+
+
+def test_embedded_lesson_names_a_restricted_lesson_only_to_readers_who_may_open_it(client):
+    from learning.tests.factories import make_world
+
+    world = make_world(with_files=False)
+    page = make_news("支部学习推荐")
+    page.body = [
+        {"type": "lesson", "value": {"lesson": world.lessons["members"].pk, "note": ""}},
+        {"type": "lesson", "value": {"lesson": world.lessons["branch_a1"].pk, "note": ""}},
+    ]
+    page.save_revision().publish()
+    members, branch = world.lessons["members"], world.lessons["branch_a1"]
+
+    anonymous = client.get(page.url).content.decode()
+    assert members.title not in anonymous and branch.title not in anonymous
+    sign_in_card = 'class="lesson-card" href="/accounts/login/?next='
+    assert anonymous.count(sign_in_card) == 2  # an invitation to sign in, naming nothing
+    api = client.get(f"/api/news/{page.pk}").json()["body_html"]
+    assert members.title not in api and branch.title not in api
+
+    client.force_login(world.people["member_b"])  # a member, but not of branch a1
+    html = client.get(page.url).content.decode()
+    assert f'href="{members.url}"' in html and members.title in html
+    assert branch.title not in html and sign_in_card not in html
+
+    client.force_login(world.people["member_a1"])
+    html = client.get(page.url).content.decode()
+    assert members.title in html and branch.title in html
