@@ -88,7 +88,8 @@ MIDDLEWARE = [
     "cms.cache.AnonymousPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    "machina.apps.forum_permission.middleware.ForumPermissionMiddleware",
+    # machina's forum permission middleware, minus a session row per anonymous reader (forum/middleware.py).
+    "forum.middleware.ForumPermissionMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

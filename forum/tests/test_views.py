@@ -169,6 +169,17 @@ def test_anonymous_visitors_read_but_are_asked_to_sign_in_to_post(client, qa):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
+def test_anonymous_reading_stores_no_session(client, qa):
+    from django.contrib.sessions.models import Session
+
+    topic = ask(qa.asker, qa.public)
+    for url in (forum_url(qa.public), topic_url(topic), reverse("forum:index")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "sessionid" not in response.cookies, url
+    assert Session.objects.count() == 0
+
+
 def test_edit_and_delete(client, qa):
     topic = ask(qa.asker, qa.public, subject="原来的标题", content="原来的内容")
     client.force_login(qa.asker)
