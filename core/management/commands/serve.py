@@ -1,5 +1,6 @@
 """Run the whole embedded site: one Daphne process for HTTP and WebSockets, the task worker and the live
-video supervisor (RTMP ingest and ffmpeg packaging, streaming.video).
+video supervisor (RTMP ingest and ffmpeg packaging, streaming.video), and every minute Wagtail's
+`publish_scheduled` (pages' scheduled go-live and expiry).
 
 Production runs these as separate services (see README); this command is the one-machine default.
 """
@@ -14,6 +15,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+PUBLISH_SCHEDULED_SECONDS = 60.0
+
 
 class Command(BaseCommand):
     help = "Serve the site with Daphne and run the background task worker beside it."
@@ -23,8 +26,23 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true", help="Do not start the task worker.")
         parser.add_argument("--no-live", action="store_true", help="Do not start the live video supervisor.")
+        parser.add_argument(
+            "--schedule-interval",
+            type=float,
+            default=PUBLISH_SCHEDULED_SECONDS,
+            help="Seconds between runs of publish_scheduled (0: never).",
+        )
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, no_live: bool = False, **options):
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        no_worker: bool,
+        no_live: bool = False,
+        schedule_interval: float = PUBLISH_SCHEDULED_SECONDS,
+        **options,
+    ):
         env = os.environ.copy()
         commands = {
             "daphne": [
@@ -58,6 +76,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
+        scheduled: subprocess.Popen | None = None  # publish_scheduled: one run at a time, never waited on
+        next_schedule = time.monotonic() + min(5.0, schedule_interval)
         try:
             while not stopping:
                 for name, proc in procs.items():
@@ -65,8 +85,19 @@ class Command(BaseCommand):
                         self.stderr.write(f"{name} exited with code {proc.returncode}; stopping.")
                         exit_code = proc.returncode or 1
                         stopping = True
+                if schedule_interval > 0 and time.monotonic() >= next_schedule and not stopping:
+                    next_schedule = time.monotonic() + schedule_interval
+                    if scheduled is None or scheduled.poll() is not None:
+                        scheduled = subprocess.Popen(
+                            [sys.executable, "manage.py", "publish_scheduled"],
+                            env=env,
+                            start_new_session=True,
+                            stdout=subprocess.DEVNULL,
+                        )
                 time.sleep(0.5)
         finally:
+            if scheduled is not None and scheduled.poll() is None:
+                procs["publish_scheduled"] = scheduled
             for proc in procs.values():
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGTERM)
