@@ -147,20 +147,20 @@ def test_home_query_budget(client, listing, django_assert_num_queries):
     client.get("/")  # renditions made once
     # Session, site, routing (3), announcements, news + renditions, updates, the live-now strip
     # (streaming.selectors.events_live_now, 1 query).
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get("/").status_code == 200
 
 
 def test_news_index_query_budget(client, listing, django_assert_num_queries):
     client.get("/news/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert client.get("/news/").status_code == 200
 
 
 def test_news_page_query_budget(client, listing, django_assert_num_queries):
     page = listing[0]
     client.get(page.url)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         assert client.get(page.url).status_code == 200
 
 

@@ -8,20 +8,16 @@ runs an event loop in this thread, and Django refuses ORM calls while one runs).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.support import HTTP_TIMEOUT, DaphneProcess, http_session, live_db
+from tests.support import HTTP_TIMEOUT, DaphneProcess, http_session, launched_chromium, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 TIMEOUT_MS = 20_000
 TITLE = "推进乡村振兴工作会议召开"
 
@@ -49,19 +45,8 @@ def newsroom(transactional_db) -> Newsroom:
 
 @pytest.fixture
 def chromium(newsroom) -> Iterator:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def admin_sign_in(browser, server: DaphneProcess, username: str, password: str):

@@ -9,7 +9,6 @@ calls meanwhile, so every row is made before the browser starts (the `chromium` 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,20 +22,10 @@ from learning.models import LessonKind, MediaAsset, Topic, Visibility
 from learning.services.courses import course_create, course_index_get_or_create, lesson_create
 from learning.services.media import media_asset_process, storage_delete_tree
 from learning.tests.media import make_clip
-from tests.support import DaphneProcess, live_db
+from tests.support import DaphneProcess, launched_chromium, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 TIMEOUT_MS = 20_000
 
 
@@ -79,19 +68,8 @@ def video_lesson(people) -> Iterator[VideoLesson]:
 
 @pytest.fixture
 def chromium(video_lesson) -> Iterator:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium(("--autoplay-policy=no-user-gesture-required",)) as browser:
+        yield browser
 
 
 def sign_in(page, server: DaphneProcess, username: str, password: str) -> None:

@@ -7,45 +7,23 @@ fixture depends on `people`) and the browser is closed before the database is fl
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support import DaphneProcess, live_db
+from tests.support import DaphneProcess, launched_chromium, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
 def chromium(people) -> Iterator:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def sign_in(page, server: DaphneProcess, username: str, password: str) -> None:
