@@ -181,25 +181,31 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
-def drain(port: int, limit: float = 90.0) -> None:
-    """Wait until a server that fell behind has worked off its queue (a static file answers within a
-    second), so that one measurement's backlog does not land on the next."""
+def drain(port: int, path: str, limit: float = 120.0) -> float:
+    """Wait until a server that fell behind has worked off its queue (the page being measured answers
+    three times in a row within a quarter of a second), so that one measurement's backlog does not
+    land on the next. Returns the seconds waited."""
 
     async def probe() -> float:
         conn = Connection(port)
         t0 = time.monotonic()
         try:
-            await conn.get("/static/core/css/site.css", 5)
+            await conn.get(path, 10)
         finally:
             conn.close()
         return time.monotonic() - t0
 
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError, asyncio.TimeoutError, ValueError, IndexError):
-            if asyncio.run(probe()) < 1.0:
-                return
-        time.sleep(1)
+    started = time.monotonic()
+    deadline = started + limit
+    quick = 0
+    while time.monotonic() < deadline and quick < 3:
+        try:
+            quick = quick + 1 if asyncio.run(probe()) < 0.25 else 0
+        except (TimeoutError, OSError, ValueError, IndexError):
+            quick = 0
+        if quick < 3:
+            time.sleep(0.5 if quick else 1.0)
+    return time.monotonic() - started
 
 
 # --- A small keep-alive HTTP/1.1 client on asyncio --------------------------------------------
@@ -368,7 +374,7 @@ def measure(server: Server, pages: dict[str, str], args) -> dict[str, tuple[Resu
         warm(server.port, list(pages.values()))
         results = {}
         for name, path in pages.items():
-            drain(server.port)
+            waited = drain(server.port, path)
             cpu_before = group_cpu_seconds(server.proc.pid)
             closed = asyncio.run(
                 closed_loop(
@@ -376,7 +382,7 @@ def measure(server: Server, pages: dict[str, str], args) -> dict[str, tuple[Resu
                 )
             )
             closed.cpu_seconds = group_cpu_seconds(server.proc.pid) - cpu_before
-            drain(server.port)
+            waited += drain(server.port, path)
             opened = asyncio.run(
                 open_loop(server.port, path, rate=args.rate, duration=args.duration, timeout=args.timeout)
             )
@@ -385,7 +391,7 @@ def measure(server: Server, pages: dict[str, str], args) -> dict[str, tuple[Resu
                 f"  {server.name[:5]:<5} {name:<11} {closed.rate:8.1f} req/s  p50 {closed.pct(0.5):7.1f} ms  "
                 f"p95 {closed.pct(0.95):7.1f} ms  cpu {closed.cpu_ms_per_request:6.2f} ms/req | "
                 f"@{args.rate:g}/s p50 {opened.pct(0.5):7.1f} ms  "
-                f"p95 {opened.pct(0.95):7.1f} ms  errors {closed.errors + opened.errors}",
+                f"p95 {opened.pct(0.95):7.1f} ms  errors {closed.errors + opened.errors}  (drained {waited:.0f} s)",
                 flush=True,
             )
         return results

@@ -105,7 +105,10 @@ def hls_argv(
     *, binary: str, source: Path, out_dir: Path, probe: MediaProbe, renditions: list[Rendition], threads: int = 0
 ) -> list[str]:
     """The one ffmpeg command that writes the whole HLS package into out_dir."""
-    argv = [binary, "-hide_banner", "-nostdin", "-y", "-v", "error", "-i", str(source)]
+    # The scaling of every rung runs in one filter graph; let it use the cores (slice threads).
+    filter_threads = str(min(os.cpu_count() or 1, 8))
+    argv = [binary, "-hide_banner", "-nostdin", "-y", "-v", "error", "-filter_complex_threads", filter_threads]
+    argv += ["-i", str(source)]
     graph = []
     maps: list[str] = []
     codec_args: list[str] = []

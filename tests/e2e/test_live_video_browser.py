@@ -1,5 +1,6 @@
 """Browser publishing end to end: Chromium's fake camera → the publish widget on the host console →
-Daphne → the supervisor's ffmpeg → HLS → hls.js in a second browser page.
+Daphne → the supervisor's ffmpeg → HLS → hls.js on a branch venue's big screen in a second browser,
+which checks in with its headcount while it plays; the host console shows it.
 
 What Debian's Chromium can do here (checked with this Chromium, see streaming/video/README.md): MSE
 plays H.264/AAC (hls.js transmuxes the MPEG-TS segments to fMP4), MediaRecorder records WebM with
@@ -14,15 +15,14 @@ import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
-from core.models import Role
-from core.tests.factories import DEFAULT_PASSWORD, make_tree
+from core.tests.factories import DEFAULT_PASSWORD
 from streaming.models import LiveEvent
+from streaming.tests.factories import make_world
 from streaming.video.models import LiveStream
 from streaming.video.tests.live_support import (
     LIVE_MEDIA_ROOT,
@@ -30,7 +30,6 @@ from streaming.video.tests.live_support import (
     ffmpeg_processes_of,
     wait_for,
 )
-from tests.conftest import make_person
 from tests.e2e.test_portal_browser import sign_in
 from tests.support import free_port, launched_chromium, live_db, subprocess_env
 
@@ -60,21 +59,11 @@ def in_thread(fn):
 @pytest.fixture
 def scene(transactional_db, settings, live_database_url):
     settings.LIVE_MEDIA_ROOT = LIVE_MEDIA_ROOT
-    tree = make_tree()
-    host = make_person(Role.TOWN_STAFF, "host", area=tree["town_a"])
-    ops = make_person(Role.OPS_ADMIN, "ops")
-    now = timezone.now()
-    event = LiveEvent.objects.create(
-        title="党课直播：浏览器推流",
-        organiser=host,
-        scheduled_start=now - timedelta(minutes=1),
-        scheduled_end=now + timedelta(hours=1),
-        state=LiveEvent.State.LIVE,
-        started_at=now,
-    )
+    world = make_world(state=LiveEvent.State.LIVE)  # one invited branch venue with its operator
+    event = world.event
     env = subprocess_env(DATABASE_URL=live_database_url, REDIS_URL=os.environ.get("REDIS_URL") or None)
     supervisor = SupervisorProcess(env, free_port()).start()
-    yield {"host": host, "ops": ops, "event": event, "supervisor": supervisor}
+    yield {"host": world.organiser, "world": world, "event": event, "supervisor": supervisor}
     supervisor.stop()
 
 
@@ -85,12 +74,14 @@ def chromium(scene):
 
 
 def current_time(page) -> float:
-    return page.evaluate("document.querySelector('[data-live-player] video').currentTime")
+    return page.evaluate("document.querySelector('[data-live-event] video[data-player]').currentTime")
 
 
-def test_host_broadcasts_from_the_browser_and_a_viewer_plays_through_a_packager_crash(daphne, scene, chromium):
-    event, supervisor = scene["event"], scene["supervisor"]
-    studio = f"{daphne.url}/live-video/{event.pk}/studio/"
+def test_host_broadcasts_from_the_browser_and_a_venue_plays_checks_in_and_plays_through_a_packager_crash(
+    daphne, scene, chromium
+):
+    event, supervisor, world = scene["event"], scene["supervisor"], scene["world"]
+    venue_id = world.venue_a.pk
 
     # The host publishes from the host console (streaming's page), which includes the publish widget.
     host_page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -103,17 +94,43 @@ def test_host_broadcasts_from_the_browser_and_a_viewer_plays_through_a_packager_
     widget.locator('[data-action="start"]').click()
     host_page.wait_for_selector('[data-live-publish][data-publish-state="live"]')
 
-    # A second browser plays the output with hls.js (the broadcast page's player).
-    viewer = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    # A second browser is the branch venue's big screen: it plays the output with hls.js.
+    viewer = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN").new_page()
     viewer.set_default_timeout(TIMEOUT_MS)
-    sign_in(viewer, daphne, scene["ops"].username, DEFAULT_PASSWORD)
-    viewer.goto(studio)
+    sign_in(viewer, daphne, world.operator_a.username, DEFAULT_PASSWORD)
+    viewer.goto(f"{daphne.url}/live/{event.pk}/venue/{venue_id}/")
+    viewer.get_by_role("button", name="启动会场大屏").click()
     try:
-        viewer.wait_for_selector('[data-live-player][data-player-state="playing"]', timeout=60_000)
+        viewer.wait_for_selector('[data-live-event][data-health="playing"]', timeout=60_000)
     except Exception as exc:
         raise AssertionError(f"the viewer never played{supervisor.diagnostics()}{daphne.diagnostics()}") from exc
     started = current_time(viewer)
     wait_for(lambda: current_time(viewer) > started + 2, 20, "the viewer's video to advance")
+
+    # The venue checks in with its headcount while the video plays; the host console shows it.
+    viewer.locator("[data-checkin-open]").click()
+    dialog = viewer.locator("dialog[data-checkin-dialog]")
+    dialog.get_by_label("会场实到人数").fill("42")
+    dialog.get_by_role("button", name="签到", exact=True).click()
+    host_page.wait_for_function(
+        "id => document.querySelector(`tr[data-venue-row='${id}'] [data-col=headcount]`).textContent === '42'",
+        arg=venue_id,
+    )
+    assert host_page.get_attribute(f'tr[data-venue-row="{venue_id}"]', "data-online") == "1"
+    assert host_page.locator('[data-total="headcount"]').inner_text() == "42"
+    # The venue's heartbeats report its player's health to the roster.
+    host_page.wait_for_function(
+        "id => document.querySelector(`tr[data-venue-row='${id}'] [data-col=health]`).textContent === '播放中'",
+        arg=venue_id,
+        timeout=40_000,
+    )
+    # The broadcast page (the host's output monitor) plays it too, with the video side's player.
+    studio = host_page.context.new_page()
+    studio.goto(f"{daphne.url}/live-video/{event.pk}/studio/")
+    studio.wait_for_selector('[data-live-player][data-player-state="playing"]', timeout=60_000)
+    studio.close()
+    checked_in_at = current_time(viewer)
+    wait_for(lambda: current_time(viewer) > checked_in_at + 1, 20, "the venue's video to play on after check-in")
 
     stream = in_thread(lambda: LiveStream.objects.get(event=event))
     assert stream.on_air and stream.source == LiveStream.Source.BROWSER
