@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60, help="length of the generated input")
     parser.add_argument("--size", default="1920x1080", help="picture size of the input (phones film 1080p)")
     parser.add_argument("--rate", type=int, default=30, help="frame rate of the input")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each variant (median shown)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the three variants (medians shown)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-transcode-"))
@@ -253,17 +253,6 @@ def main() -> None:
         print(f"input: {args.size} {args.rate} fps, {duration:.1f} s, H.264 high CRF 20 + AAC")
         print(f"ladder: {ladder} + audio-only AAC, 4-second segments\n")
 
-        def measure(func) -> tuple[float, float]:
-            """Median wall seconds and CPU seconds over --repeat runs."""
-            walls, cpus = [], []
-            for i in range(args.repeat):
-                out = work / f"out-{func.__name__}-{i}"
-                cpu_before = cpu_seconds()
-                walls.append(func(out))
-                cpus.append(cpu_seconds() - cpu_before)
-                shutil.rmtree(out, ignore_errors=True)
-            return statistics.median(walls), statistics.median(cpus)
-
         def pipeline(out: Path) -> float:
             return run_pipeline(source)
 
@@ -273,9 +262,23 @@ def main() -> None:
         def naive(out: Path) -> float:
             return run_naive(binary, source, out)
 
-        t_raw, c_raw = measure(raw)
-        t_pipeline, c_pipeline = measure(pipeline)
-        t_naive, c_naive = measure(naive)
+        # Rounds interleave the variants, so that a slower spell of a shared machine falls on all of them.
+        samples: dict[str, tuple[list[float], list[float]]] = {f.__name__: ([], []) for f in (raw, pipeline, naive)}
+        for i in range(args.repeat):
+            for func in (raw, pipeline, naive):
+                out = work / f"out-{func.__name__}-{i}"
+                cpu_before = cpu_seconds()
+                samples[func.__name__][0].append(func(out))
+                samples[func.__name__][1].append(cpu_seconds() - cpu_before)
+                shutil.rmtree(out, ignore_errors=True)
+
+        def median_of(name: str) -> tuple[float, float]:
+            walls, cpus = samples[name]
+            return statistics.median(walls), statistics.median(cpus)
+
+        t_raw, c_raw = median_of("raw")
+        t_pipeline, c_pipeline = median_of("pipeline")
+        t_naive, c_naive = median_of("naive")
 
         def line(label: str, seconds: float, cpu: float) -> str:
             return f"  {label:<50} {seconds:7.2f} s wall {duration / seconds:5.2f}× realtime  {cpu:7.2f} s CPU"
