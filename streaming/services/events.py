@@ -221,6 +221,20 @@ def event_cancel(*, event: LiveEvent, by: User, reason: str = "") -> LiveEvent:
     return event
 
 
+def event_replay_ready(*, event_id: int, replay_url: str | None) -> bool:
+    """The video side has published the replay: ended → replay ready, pushed to every open screen
+    (which then offer the replay). False when the event is not (or no longer) ended."""
+    with transaction.atomic():
+        event = LiveEvent.objects.select_for_update(of=("self",)).filter(pk=event_id).first()
+        if event is None or event.state != State.ENDED:
+            return False
+        event.state = State.REPLAY_READY
+        event.save(update_fields=["state"])
+        stream_append(event_id=event.pk, kind="state", payload={**state_payload(event), "replay_url": replay_url})
+        _invalidate_portal()
+    return True
+
+
 def stream_key_rotate(*, event: LiveEvent, by: User) -> LiveEvent:
     """A new secret key for the encoder; the old one stops working for new connections."""
     _require_host(event, by)

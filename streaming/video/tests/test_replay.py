@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.tests.factories import make_party_org
@@ -66,6 +68,13 @@ def test_replay_is_published_for_the_invited_venues(media):
 
     lesson = LessonPage.objects.get(pk=stream.replay_page_id)
     assert lesson.title == event.title and lesson.get_parent().title == "直播回放"
+    # Every open screen of the event hears of it, with the way to the replay.
+    from streaming.services.stream import items_after
+
+    (_seq, data), *_ = items_after(event.pk, 0)[-1:]
+    pushed = json.loads(data)
+    assert pushed["type"] == "state" and pushed["state"] == LiveEvent.State.REPLAY_READY
+    assert pushed["replay_url"] == lesson.url
     assert lesson.visibility == "orgs" and list(lesson.orgs.all()) == [org]
     assert [r["name"] for r in lesson.media.renditions] == ["480p", "360p"] and lesson.media.audio_playlist
     assert not event_dir(event.pk).exists()

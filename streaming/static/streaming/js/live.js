@@ -162,6 +162,12 @@
     if (state.state !== "scheduled" && state.state !== "live") {
       root.querySelectorAll("[data-chat-form], [data-question-form], [data-checkin-open]").forEach(function (f) { f.hidden = true; });
     }
+    if (state.replay_url) {  // the replay was published while this page was open
+      document.querySelectorAll("[data-replay-link]").forEach(function (link) {
+        link.href = state.replay_url;
+        link.hidden = false;
+      });
+    }
   }
 
   // --- Items ------------------------------------------------------------------------------------
