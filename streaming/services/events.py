@@ -221,7 +221,7 @@ def event_cancel(*, event: LiveEvent, by: User, reason: str = "") -> LiveEvent:
     return event
 
 
-def event_replay_ready(*, event_id: int, replay_url: str | None) -> bool:
+def event_mark_replay_ready(*, event_id: int, replay_url: str | None) -> bool:
     """The video side has published the replay: ended → replay ready, pushed to every open screen
     (which then offer the replay). False when the event is not (or no longer) ended."""
     with transaction.atomic():

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from streaming.models import LiveEvent
-from streaming.services.events import event_replay_ready
+from streaming.services.events import event_mark_replay_ready
 from streaming.tests.factories import LiveWorld, make_world
 from tests.e2e.test_live_video_browser import in_thread
 from tests.support import launched_chromium, live_db
@@ -36,8 +36,8 @@ def test_an_open_event_page_offers_the_replay_once_it_is_published(browser, daph
     page.wait_for_selector('[data-socket="online"]')
     assert page.locator("[data-replay-link]").is_hidden()
 
-    assert in_thread(lambda: event_replay_ready(event_id=event.pk, replay_url="/courses/live-replays/lesson-1/"))
+    assert in_thread(lambda: event_mark_replay_ready(event_id=event.pk, replay_url="/courses/live-replays/lesson-1/"))
     page.wait_for_selector("[data-replay-link]:not([hidden])")
     assert page.get_attribute("[data-replay-link]", "href") == "/courses/live-replays/lesson-1/"
     assert page.locator(".live-badge").first.get_attribute("class").endswith("state-replay_ready")
-    assert not in_thread(lambda: event_replay_ready(event_id=event.pk, replay_url="/x/"))  # only once
+    assert not in_thread(lambda: event_mark_replay_ready(event_id=event.pk, replay_url="/x/"))  # only once

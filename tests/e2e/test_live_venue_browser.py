@@ -73,7 +73,8 @@ def test_venue_checks_in_and_the_host_console_shows_it(browser, daphne, world):
     )
     assert row.get_attribute("data-checked-in") == "1"
     assert row.locator('[data-col="checked_in"]').inner_text() != "—"
-    assert host.locator('[data-total="headcount"]').inner_text() == "35"
+    # The totals come from the roster, fetched when a venue changes: they follow the row shortly.
+    host.wait_for_function("() => document.querySelector('[data-total=headcount]').textContent === '35'")
     assert host.locator('[data-total="participants"]').first.inner_text() == "35"
 
     # Chat from the venue reaches the console, as text (never as HTML).

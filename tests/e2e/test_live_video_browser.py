@@ -117,7 +117,7 @@ def test_host_broadcasts_from_the_browser_and_a_venue_plays_checks_in_and_plays_
         arg=venue_id,
     )
     assert host_page.get_attribute(f'tr[data-venue-row="{venue_id}"]', "data-online") == "1"
-    assert host_page.locator('[data-total="headcount"]').inner_text() == "42"
+    host_page.wait_for_function("() => document.querySelector('[data-total=headcount]').textContent === '42'")
     # The venue's heartbeats report its player's health to the roster.
     host_page.wait_for_function(
         "id => document.querySelector(`tr[data-venue-row='${id}'] [data-col=health]`).textContent === '播放中'",

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from streaming.models import LiveEvent
-from streaming.services.events import event_replay_ready
+from streaming.services.events import event_mark_replay_ready
 from streaming.video.models import LiveStream
 from streaming.video.paths import event_dir, live_root
 from streaming.video.playlists import parse_media_playlist, vod_playlist
@@ -157,5 +157,5 @@ def replay_make(*, event_id: int) -> str:
             replay_page_id=lesson.pk,
             last_error="",
         )
-        event_replay_ready(event_id=event_id, replay_url=lesson.url)
+        event_mark_replay_ready(event_id=event_id, replay_url=lesson.url)
     return f"published lesson {lesson.pk} ({duration:.1f} s)"

@@ -39,15 +39,18 @@
       root.querySelectorAll('[data-total="' + key + '"]').forEach(function (node) { node.textContent = String(t[key]); });
     });
   }
-  var refreshing = false;
+  // One roster request at a time; a change announced while one is on its way (its answer may predate
+  // the change) asks for one more when it returns, so the totals never stay behind a row.
+  var refreshing = false, again = false;
   function refresh() {
-    if (refreshing) { return; }
+    if (refreshing) { again = true; return; }
     refreshing = true;
+    again = false;
     fetch(rosterUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (data) { data.venues.forEach(renderVenue); renderTotals(data.totals); })
       .catch(function () {})
-      .then(function () { refreshing = false; });
+      .then(function () { refreshing = false; if (again) { refresh(); } });
   }
   live.on("venue", function (v) { renderVenue(v); refresh(); });
   live.on("state", function (s) {
