@@ -108,9 +108,9 @@ class EmbeddedLessonBlock(blocks.StructBlock):
         request = (parent_context or {}).get("request")
         user = getattr(request, "user", None) or AnonymousUser()
         lesson = value.get("lesson")
-        context["lesson_visible"] = bool(lesson and lesson.live and lesson_visible_to(user, lesson))
-        context["lesson_hidden_sign_in"] = bool(lesson and lesson.live and not context["lesson_visible"])
-        context["lesson_hidden_sign_in"] &= not user.is_authenticated
+        live = bool(lesson and lesson.live)
+        context["lesson_visible"] = live and lesson_visible_to(user, lesson)
+        context["lesson_hidden_sign_in"] = live and not context["lesson_visible"] and not user.is_authenticated
         context["next_path"] = request.get_full_path() if request else ""
         return context
 

@@ -349,6 +349,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+def in_thread(fn):
+    """Run fn (database work) outside Playwright's event loop, closing that thread's connection after:
+    Django refuses ORM calls in a thread where an event loop runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run():
+        try:
+            return fn()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=60)
+
+
 @contextlib.contextmanager
 def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
     """The system Chromium, headless, through Playwright; the test is skipped (failed on CI) without it.

@@ -39,7 +39,6 @@ def test_serve_publishes_scheduled_pages_and_stops_cleanly(live_database_url, tm
     assert not page.live
 
     port = free_port()
-    # --no-worker: under the test settings tasks run inline, there is no queue to work.
     env = subprocess_env(DATABASE_URL=live_database_url, REDIS_URL=os.environ.get("REDIS_URL") or None)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -50,7 +49,7 @@ def test_serve_publishes_scheduled_pages_and_stops_cleanly(live_database_url, tm
             "--port",
             str(port),
             "--no-live",
-            "--no-worker",
+            "--no-worker",  # under the test settings tasks run inline: there is no queue to work
             "--schedule-interval",
             "1",
         ],
@@ -68,12 +67,13 @@ def test_serve_publishes_scheduled_pages_and_stops_cleanly(live_database_url, tm
             assert proc.poll() is None, (tmp_path / "serve.log").read_text()
             time.sleep(0.5)
         assert page.live, (tmp_path / "serve.log").read_text()
-        while time.monotonic() < deadline:
+        answered = None
+        while answered is None and time.monotonic() < deadline:
             try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code in (200, 503):
-                    break
+                answered = requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code
             except requests.ConnectionError:
                 time.sleep(0.3)
+        assert answered == 200, (tmp_path / "serve.log").read_text()
         children = _children(proc.pid)
         assert children, "serve started no processes"
     finally:

@@ -11,8 +11,7 @@ import pytest
 from streaming.models import LiveEvent
 from streaming.services.events import event_mark_replay_ready
 from streaming.tests.factories import LiveWorld, make_world
-from tests.e2e.test_live_video_browser import in_thread
-from tests.support import launched_chromium, live_db
+from tests.support import in_thread, launched_chromium, live_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 

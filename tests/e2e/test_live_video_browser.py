@@ -14,10 +14,8 @@ from __future__ import annotations
 import os
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from core.tests.factories import DEFAULT_PASSWORD
@@ -31,7 +29,7 @@ from streaming.video.tests.live_support import (
     wait_for,
 )
 from tests.e2e.test_portal_browser import sign_in
-from tests.support import free_port, launched_chromium, live_db, subprocess_env
+from tests.support import free_port, in_thread, launched_chromium, live_db, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -41,19 +39,6 @@ FAKE_MEDIA_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 TIMEOUT_MS = 30_000
-
-
-def in_thread(fn):
-    """Run fn (database work) outside Playwright's event loop, closing that thread's connection after."""
-
-    def run():
-        try:
-            return fn()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result(timeout=60)
 
 
 @pytest.fixture
