@@ -1,10 +1,71 @@
 """Fixtures every app's tests share."""
 
+from collections.abc import Iterator
+
 import pytest
+from django.core.management import call_command
+from django.db import transaction
 
 from core.tests.factories import make_tree
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_modify_db_settings,
+) -> Iterator[None]:
+    """pytest-django's, except that each test database starts as a copy of a migrated template
+    (tests/dbtemplate.py): one migration per change of the migrations, not one per test process."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from tests.dbtemplate import prepare_test_databases
+
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    with django_db_blocker.unblock():
+        if django_db_use_migrations:
+            prepare_test_databases(aliases)
+        else:
+            _disable_migrations()
+        db_cfg = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+            keepdb=django_db_use_migrations,  # the copy is migrated: Django only checks it
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture
 def tree(db):
     return make_tree()
+
+
+@pytest.fixture(scope="module")
+def demo_seeded(request, django_db_setup, django_db_blocker) -> Iterator[None]:
+    """`seed_demo` at the test module's SCALE, made once for the module and rolled back after its last test
+    (a run costs seconds). Each test still uses `db`, whose savepoint undoes what the test itself changed.
+    Mark the module `xdist_group(...)` so its tests run on one worker and share this."""
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as env:
+        env.delenv("DEMO_PASSWORD", raising=False)
+        with transaction.atomic():
+            call_command("seed_demo", scale=request.module.SCALE, verbosity=0)
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def django_db_serialized_rollback() -> bool:
+    """Every transactional test puts back the rows the migrations made. Its flush runs post_migrate,
+    which makes machina's forum permissions again under new ids; a later test that restores the
+    serialized rows would then collide with them (UNIQUE codename), depending on test order."""
+    return True

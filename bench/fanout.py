@@ -4,7 +4,16 @@
                                      [--burst-clients 1000] [--burst-rate 100] [--burst-seconds 4]
                                      [--layer redis|memory] [--workers 2]
 
-For each client count N, and for each consumer (ours: /ws/live/<id>/, naive: bench/fanout_server.py),
+Kinds (--kinds, default all that the layer allows):
+  ours    the product's consumer (/ws/live/<id>/): one hub per process, frames written straight to
+          Daphne's sockets (streaming/wire.py)
+  asgi    the same consumer with STREAMING_DIRECT_WRITES=0: every frame through the ASGI send; the
+          difference to `ours` is what the fast path buys
+  naive   the Channels tutorial pattern (bench/fanout_server.py) on the core Redis layer (or memory)
+  pubsub  the naive consumer on channels-redis's RedisPubSubChannelLayer (Redis only): the other
+          layer a Channels user would reach for
+
+For each client count N, and for each kind,
 a fresh Daphne (or --servers of them) serves one event; N WebSocket clients (signed-in members, in
 --workers processes, a lean RFC 6455 client so that the clients are not what is measured) join it;
 a host posts a chat message every 1/--rate s through the real service (saved, then pushed after
@@ -268,7 +277,8 @@ def prepare(args, workdir: Path) -> Setup:
     from django.contrib.sessions.backends.db import SessionStore
 
     from core.models import PartyOrg, Role, User
-    from core.services.orgs import membership_grant, party_org_create
+    from core.services.orgs import membership_grant
+    from core.services.trees import party_org_create
 
     suffix = secrets.token_hex(3)
     branch = party_org_create(name="压测党支部", code=f"PBENCH{suffix}", kind=PartyOrg.Kind.BRANCH)
@@ -458,6 +468,33 @@ def publish_from_another_process(setup: Setup, event_id: int, messages: int, rat
     return start, statistics.median(durations) * 1000
 
 
+KINDS: dict[str, dict[str, str]] = {  # environment of the Daphne under test, beside setup.env
+    "ours": {},
+    "asgi": {"STREAMING_DIRECT_WRITES": "0"},
+    "naive": {},
+    "pubsub": {"BENCH_PUBSUB": "1"},
+}
+
+
+@contextlib.contextmanager
+def same_layer_as(env: dict[str, str]):
+    """The publisher uses the channel layer the server under test reads (pubsub: PUBLISH/SUBSCRIBE)."""
+    if env.get("BENCH_PUBSUB") != "1":
+        yield
+        return
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [env["REDIS_URL"]], "prefix": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]},
+        }
+    }
+    with override_settings(CHANNEL_LAYERS=layers):  # Channels drops its layer instances on the change
+        yield
+
+
 def run(
     setup: Setup,
     workdir: Path,
@@ -472,16 +509,17 @@ def run(
 ) -> Result:
     messages = min(MAX_MESSAGES, max(1, round(rate * seconds)))
     event_id = new_live_event(setup)
+    env = {**setup.env, **KINDS[kind]}
     daphnes: list[Daphne] = []
     ctx = multiprocessing.get_context("spawn")
     procs, pipes = [], []
     finished = ctx.Value("i", 0)
     try:
-        daphnes = [Daphne(setup.env, workdir) for _ in range(servers)]
+        daphnes = [Daphne(env, workdir) for _ in range(servers)]
         pids = [d.proc.pid for d in daphnes]
         time.sleep(1.0)  # let the fresh processes settle before the baseline
         rss_before = sum(rss_kib(pid) for pid in pids)
-        path = f"/ws/live/{event_id}/?last=0" if kind == "ours" else f"/ws/bench/naive/{event_id}/"
+        path = f"/ws/live/{event_id}/?last=0" if kind in ("ours", "asgi") else f"/ws/bench/naive/{event_id}/"
         workers = max(workers, servers)
         shares = [clients // workers + (1 if i < clients % workers else 0) for i in range(workers)]
         for i, share in enumerate(shares):
@@ -511,7 +549,8 @@ def run(
         if profiler:
             profiler = subprocess.Popen(profiler.format(pid=pids[0], kind=kind, n=clients).split())
         if setup.env.get("REDIS_URL"):
-            first_send, post_ms = publish_from_another_process(setup, event_id, messages, rate)
+            with same_layer_as(env):
+                first_send, post_ms = publish_from_another_process(setup, event_id, messages, rate)
         else:  # the in-memory layer reaches no other process: post through the server itself
             host_url = f"ws://{HOST}:{daphnes[0].port}/ws/live/{event_id}/?last=0"
             first_send = asyncio.run(publish_over_socket(host_url, setup.host_cookie, messages, rate))
@@ -604,7 +643,8 @@ def main() -> int:
     parser.add_argument("--layer", choices=["redis", "memory"], default=None)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--database-url", default=None, help="a database to migrate and use (default: temp SQLite)")
-    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-naive", action="store_true", help="only ours and asgi")
+    parser.add_argument("--kinds", default="", help="comma-separated subset of " + ",".join(KINDS))
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server logs)")
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
@@ -628,7 +668,13 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="fanout-"))
     try:
         setup = prepare(args, workdir)
-        kinds = ["ours"] if args.skip_naive else ["ours", "naive"]
+        kinds = [k for k in (args.kinds.split(",") if args.kinds else KINDS) if k]
+        if args.skip_naive:
+            kinds = [k for k in kinds if k in ("ours", "asgi")]
+        if args.layer != "redis":
+            kinds = [k for k in kinds if k != "pubsub"]  # a Redis layer of its own
+        if unknown := set(kinds) - set(KINDS):
+            parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
         print(f"\nsteady: one message every {1000 / args.rate:.0f} ms for {args.seconds:g} s\n{HEADER}", flush=True)
         for n in counts:
             for kind in kinds:
@@ -662,14 +708,14 @@ def main() -> int:
                 workers=args.workers,
             )
             print(row(burst[kind]), flush=True)
-        if "naive" in burst and burst["naive"].rate > 0:
-            ratio = burst["ours"].rate / burst["naive"].rate
-            print(
-                f"throughput ratio ours/naive at {args.burst_clients} clients: {ratio:.1f}x "
-                f"({burst['ours'].rate:,.0f} vs {burst['naive'].rate:,.0f} deliveries/s)"
-            )
-        else:
-            print("throughput ratio ours/naive: n/a (naive skipped)")
+        if "ours" in burst:
+            for other in (k for k in burst if k != "ours"):
+                if burst[other].rate > 0:
+                    ratio = burst["ours"].rate / burst[other].rate
+                    print(
+                        f"throughput ratio ours/{other} at {args.burst_clients} clients: {ratio:.1f}x "
+                        f"({burst['ours'].rate:,.0f} vs {burst[other].rate:,.0f} deliveries/s)"
+                    )
     finally:
         if args.keep:
             print(f"kept {workdir}")

@@ -11,7 +11,7 @@ in it became showable at that moment. Afterwards each segment's frames are read 
 and mapped to their send times by timestamp.
 
 Configurations, one after the other on the same machine in the same run, same source:
-  ours           the production argv (streaming.video.ladder) for an RTMP H.264 source: the source's
+  ours           the production argv (streaming.video.packaging.ladder) for an RTMP H.264 source: the source's
                  720p copied as the top rendition, 360p encoded, 1 s segments, closed GOPs;
   ours-encoded   the same with passthrough off (what a browser source gets: every rendition encoded);
   defaults       ffmpeg's HLS defaults: `-c:v libx264 -preset veryfast -tune zerolatency -c:a aac
@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-from streaming.video.ladder import choose_ladder, packager_argv  # noqa: E402
+from streaming.video.ingest.units import SourceInfo  # noqa: E402
+from streaming.video.packaging.ladder import choose_ladder, packager_argv  # noqa: E402
 from streaming.video.tests.media import encoder_args  # noqa: E402
-from streaming.video.units import SourceInfo  # noqa: E402
 
 FPS = 30
 CLOCK = "drawtext=fontcolor=white:fontsize=44:box=1:boxcolor=black@0.6:x=40:y=40:text='t=%{pts\\:flt}  n=%{frame_num}'"

@@ -50,7 +50,7 @@ _KEPT_HEADERS = ("Content-Type", "X-Frame-Options", "Content-Language", "X-Conte
 
 
 def cache_seconds() -> int:
-    return int(getattr(settings, "CMS_PAGE_CACHE_SECONDS", 60))
+    return int(settings.CMS_PAGE_CACHE_SECONDS)
 
 
 def mark_cacheable(

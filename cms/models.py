@@ -553,5 +553,9 @@ class ServicePage(CmsPage):
         super().clean()
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError(_("Give both latitude and longitude, or neither."))
-        if self.latitude is not None and not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+        if (
+            self.latitude is not None
+            and self.longitude is not None
+            and not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180)
+        ):
             raise ValidationError(_("The location is outside the valid range."))

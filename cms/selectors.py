@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 import logging
 
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from cms.models import Announcement, NewsPage, UpdatePage, with_cover_renditions
+from streaming.selectors import events_live_now
 
 logger = logging.getLogger(__name__)
 
@@ -56,26 +56,12 @@ def updates_latest(*, limit: int) -> list[UpdatePage]:
     )
 
 
-# The portal's live-now strip shows what the streaming app reports. Its contract:
-#   streaming.selectors.events_live_now(user) -> iterable of objects with `title` and
-#   `get_absolute_url()` (optionally `venue_count`), only events `user` may watch.
-# Until that function exists (or if it fails) the strip renders nothing; the portal never breaks.
-LIVE_NOW_PROVIDER = ("streaming.selectors", "events_live_now")
-
-
 def live_events_for(user, *, limit: int = 5) -> list:
-    module_name, function_name = LIVE_NOW_PROVIDER
+    """The portal's live-now strip: events on air now that `user` may watch.
+    Imported plainly (a broken streaming app fails at start); only an error while it answers is
+    logged and shown as no strip, so the portal itself stays up."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return []
-    provider = getattr(module, function_name, None)
-    if provider is None:
-        return []
-    try:
-        return list(provider(user))[:limit]
+        return list(events_live_now(user))[:limit]
     except Exception:
-        logger.warning(
-            "live-now provider %s.%s failed; the portal shows no live strip", *LIVE_NOW_PROVIDER, exc_info=True
-        )
+        logger.warning("events_live_now failed; the portal shows no live strip", exc_info=True)
         return []

@@ -76,7 +76,7 @@ def check_image_upload(upload) -> None:
 
 
 def check_document_upload(upload) -> None:
-    limit = getattr(settings, "CMS_DOCUMENT_MAX_UPLOAD_SIZE", 20 * 1024 * 1024)
+    limit = settings.CMS_DOCUMENT_MAX_UPLOAD_SIZE
     if upload.size > limit:
         raise ValidationError(
             _("This file is too big (%(size)s); the limit is %(limit)s.")

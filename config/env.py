@@ -6,7 +6,10 @@ Every variable is optional: with none set the site runs on the embedded default
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,6 +61,39 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def tile_url(name: str) -> str:
+    """A map tile URL template ({z}/{x}/{y}, optional {s}); empty means no tiles."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    if not raw.startswith(("https://", "http://", "/")) or not all(p in raw for p in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"{name}={raw!r} must be an http(s) URL template with {{z}}, {{x}} and {{y}}")
+    return raw
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or networks (10.0.0.5, 10.0.0.0/24, fd00::/8), normalised."""
+    networks = []
+    for entry in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+            ) from None
+    return networks
+
+
 def database_config(base_dir: Path) -> dict:
     """DATABASE_URL → Django DATABASES['default']; SQLite file when unset."""
     raw = os.environ.get("DATABASE_URL", "").strip()
@@ -99,3 +135,39 @@ def redis_url() -> str | None:
     except ValueError:
         raise ConfigError(f"REDIS_URL={mask_url(raw)} has an invalid port") from None
     return raw
+
+
+def new_field_key() -> str:
+    """A Fernet key for FIELD_ENCRYPTION_KEY (core/crypto.py)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def field_key_is_valid(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.strip().encode())) == 32
+    except (ValueError, TypeError):
+        return False
+
+
+def secret_file(path: Path, generate: Callable[[], str]) -> str:
+    """A secret kept in a file under VAR_DIR for the embedded default: made on first run, read after.
+
+    Never for production (prod settings require the variable); the file is created with mode 0600
+    and is git-ignored with the rest of var/, so no key is ever committed.
+    """
+    try:
+        value = path.read_text().strip()
+    except FileNotFoundError:
+        value = ""
+    if value:
+        return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = generate()
+    # O_EXCL: two processes starting at once must not each write their own key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

@@ -1,12 +1,15 @@
+import re
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config.api import api
+from core.security import public_media
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
@@ -19,17 +22,23 @@ urlpatterns = [
     path("forum/", include("forum.urls")),
     path("forum/", include("machina.urls")),
     path("governance/", include("governance.urls")),
-    path("live-video/", include("streaming.video.urls")),
+    path("open311/v2/", include("governance.reports.open311_urls")),
+    path("party/", include("party.urls")),
+    path("villages/", include("villages.urls")),
+    path("dashboards/", include("dashboards.urls")),
+    *([path("live-video/", include("streaming.video.urls"))] if settings.LIVE_VIDEO_ENABLED else []),
     path("", include("streaming.urls")),
     path("", include("learning.urls")),
     path("", include("cms.urls")),
     path("", include("core.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# With DEBUG on, only public media (Wagtail images, avatars) by address; the rest has its own views.
+urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", public_media)]
 
 # Wagtail's catch-all page serving comes last.
 urlpatterns += [path("", include(wagtail_urls))]
+
+# Our 500 page gets the site's frame without context processors (core.views.server_error);
+# 400/403/404 use Django's handlers with our templates (templates/4xx.html).
+handler500 = "core.views.server_error"

@@ -2,7 +2,9 @@
 
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# Production unless told otherwise: a server started bare must not run with DEBUG on. manage.py
+# (and `manage.py serve`, which passes its settings on to Daphne) defaults to the dev settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
 
 from config import startup  # noqa: E402
 

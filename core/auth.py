@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 
@@ -23,3 +24,17 @@ class UsernameOrMobileBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+class SignInThrottleBackend(AxesStandaloneBackend):
+    """django-axes's lock check (core/signin_throttle.py), first in AUTHENTICATION_BACKENDS.
+
+    Every sign-in door (site, Wagtail admin, Django admin) authenticates with the request. Calls
+    without one (the test client's login(), the shell) are not reachable from outside and have no
+    address to count, so they are let through instead of raising as Axes does.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 
 from django.core.cache.backends.redis import RedisCache
@@ -57,6 +58,22 @@ class ResilientRedisCache(RedisCache):
                 return fallback
 
         return wrapper
+
+    def clear(self) -> bool:
+        """Delete this cache's own keys. Django's `clear()` is FLUSHDB: it would also empty the
+        channel layer's groups sharing the database, another site's cache under another
+        KEY_PREFIX, and in tests another worker's keys in the middle of its test."""
+        client = self._cache.get_client(None, write=True)
+        pattern = re.sub(r"([\\*?\[\]])", r"\\\1", self.key_prefix) + ":*"
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
+        return True
 
     def __getattribute__(self, name: str):
         attr = super().__getattribute__(name)

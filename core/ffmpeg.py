@@ -11,7 +11,7 @@ from django.conf import settings
 
 @functools.cache
 def ffmpeg_binary() -> str | None:
-    configured = getattr(settings, "FFMPEG_BINARY", "")
+    configured = settings.FFMPEG_BINARY
     if configured:
         return shutil.which(configured) or None
     found = shutil.which("ffmpeg")

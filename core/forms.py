@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
-from core import ratelimit
-from core.services.audit import client_ip
+from core.models import Area, PartyOrg
+from core.services.trees import area_placement_check, party_org_placement_check
 
 
 class LoginForm(AuthenticationForm):
-    """Username or mobile number; failures are counted per account and per address."""
+    """Username or mobile number; failures are throttled at every door (core/signin_throttle.py)."""
 
     username = forms.CharField(
         label=_("Username or mobile number"),
@@ -23,37 +21,7 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("The username/mobile number or password is incorrect."),
         "inactive": _("This account has been disabled."),
-        "throttled": ngettext_lazy(
-            "Too many failed log-in attempts. Try again in %(minutes)d minute.",
-            "Too many failed log-in attempts. Try again in %(minutes)d minutes.",
-            "minutes",
-        ),
     }
-
-    def _throttle_keys(self, login: str) -> list[tuple[str, str, int]]:
-        limit = settings.LOGIN_FAILURE_LIMIT
-        # An address gets more tries than an account: many members share a venue's network.
-        return [("login-user", login.lower(), limit), ("login-ip", client_ip(self.request) or "-", limit * 4)]
-
-    def clean(self):
-        login = (self.cleaned_data.get("username") or "").strip()
-        password = self.cleaned_data.get("password")
-        if not login or password is None:
-            return self.cleaned_data
-        keys = self._throttle_keys(login)
-        window = settings.LOGIN_FAILURE_WINDOW
-        if any(ratelimit.is_limited(scope, ident, limit=limit) for scope, ident, limit in keys):
-            raise forms.ValidationError(
-                self.error_messages["throttled"], code="throttled", params={"minutes": max(1, window // 60)}
-            )
-        self.user_cache = authenticate(self.request, username=login, password=password)
-        if self.user_cache is None:
-            for scope, ident, _limit in keys:
-                ratelimit.hit(scope, ident, window=window)
-            raise self.get_invalid_login_error()
-        ratelimit.reset("login-user", login.lower())
-        self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
 
 
 class NoticeForm(forms.Form):
@@ -64,3 +32,45 @@ class NoticeForm(forms.Form):
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = areas
+
+
+class AreaAdminForm(forms.ModelForm):
+    """The admin's area form: checks the place in the tree the way core.services.trees will."""
+
+    class Meta:
+        model = Area
+        fields = ["name", "code", "level", "parent", "households", "population", "latitude", "longitude"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors.keys() & {"code", "level", "parent"}:
+            return data
+        level = data.get("level", self.instance.level)
+        try:
+            area_placement_check(
+                area=self.instance if self.instance.pk else None,
+                level=level,
+                parent=data.get("parent"),
+                code=data.get("code", ""),
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
+
+
+class PartyOrgAdminForm(forms.ModelForm):
+    class Meta:
+        model = PartyOrg
+        fields = ["name", "code", "kind", "parent", "area"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors.keys() & {"code", "parent"}:
+            return data
+        try:
+            party_org_placement_check(
+                org=self.instance if self.instance.pk else None, parent=data.get("parent"), code=data.get("code", "")
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from core.ffmpeg import ffmpeg_binary, ffmpeg_version
+from core.layers import subscriptions_report
 
 
 def _timed(check) -> dict:
@@ -49,12 +50,22 @@ def check_channel_layer() -> dict:
     async def roundtrip() -> bool:
         import asyncio
 
-        channel = await layer.new_channel("healthz.")
+        # The default prefix on purpose: channels-redis reads all of a process's "specific." channels
+        # through whichever receiver holds its receive lock (a live hub's, for as long as it runs), so
+        # a channel named otherwise would never be read while sockets are open and the check timed out.
+        channel = await layer.new_channel()
         await layer.send(channel, {"type": "healthz.ping"})
         message = await asyncio.wait_for(layer.receive(channel), timeout=3)
         return message.get("type") == "healthz.ping"
 
     return {"ok": async_to_sync(roundtrip)(), "backend": type(layer).__name__}
+
+
+def check_push() -> dict:
+    """Whether this process still receives pushes: each of its subscriptions (a live event's hub, the
+    sign-out registry) holds its groups. The round trip above can succeed while they are lost (a Redis
+    restarted empty), so this reads the real state; a process without sockets has none and is fine."""
+    return subscriptions_report()
 
 
 def check_tasks() -> dict:
@@ -77,12 +88,23 @@ def check_ffmpeg() -> dict:
     return {"ok": True, "status": "found" if version else "broken", "version": version}
 
 
+_app_checks: dict = {}
+
+
+def register_check(name: str, check) -> None:
+    """An app's own line in /healthz (`check()` returns a dict; "ok" defaults to true). Called from
+    the app's ready(), so core never imports the apps."""
+    _app_checks[name] = check
+
+
 def health_report() -> dict:
     checks = {
         "database": _timed(check_database),
         "cache": _timed(check_cache),
         "channel_layer": _timed(check_channel_layer),
+        "push": _timed(check_push),
         "tasks": _timed(check_tasks),
         "ffmpeg": _timed(check_ffmpeg),
+        **{name: _timed(check) for name, check in _app_checks.items()},
     }
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland China mobile number."))
+from core import validators
+
+# Numbers are ASCII digits only (core/validators.py); the name stays here for existing imports.
+mobile_validator = validators.mobile_validator
 
 
 class User(AbstractUser):
@@ -36,12 +38,15 @@ class User(AbstractUser):
 
 
 class TreeNode(models.Model):
-    """A node in a tree stored as a materialised path of codes: '/210681/001/…/'."""
+    """A node in a tree stored as a materialised path of codes: '/210681/001/…/'.
+
+    Every access check reads `path`; it, `depth`, `parent` and `code` are written only by
+    core.services.trees, which moves a node together with its whole subtree."""
 
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, unique=True)
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(editable=False)
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
 
     class Meta:
         abstract = True
@@ -67,9 +72,12 @@ class Area(TreeNode):
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     households = models.PositiveIntegerField(_("households"), default=0)
     population = models.PositiveIntegerField(_("population"), default=0)
-    # Centre point for the one-map view; boundaries arrive with the governance module.
+    # Centre point and boundary for the one-map view (一张图), both WGS-84. The boundary is a GeoJSON
+    # geometry (Polygon or MultiPolygon, [longitude, latitude] positions), written only through
+    # governance.geo.services, which validates it and tells every process's point → grid index.
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    boundary = models.JSONField(_("boundary"), null=True, blank=True)
 
     class Meta(TreeNode.Meta):
         verbose_name = _("administrative area")
@@ -119,6 +127,8 @@ class Role(models.TextChoices):
     COMMUNITY_STAFF = "community_staff", _("Village/community staff")
     TOWN_STAFF = "town_staff", _("Town/street staff")
     DEPARTMENT_STAFF = "department_staff", _("Department staff")
+    # The department's leader in charge (分管领导): oversees its reports, receives escalations (督办).
+    DEPARTMENT_SUPERVISOR = "department_supervisor", _("Department supervisor")
     VENUE_OPERATOR = "venue_operator", _("Branch-venue operator")
     EDITOR = "editor", _("Editor")
     REVIEWER = "reviewer", _("Reviewer")
@@ -127,6 +137,10 @@ class Role(models.TextChoices):
 
 class Membership(models.Model):
     """A person's role at one place in the trees. Exactly the scope its role needs is set."""
+
+    class WorkerKind(models.TextChoices):
+        FULL_TIME = "full_time", _("Full-time")
+        PART_TIME = "part_time", _("Part-time")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
@@ -137,6 +151,8 @@ class Membership(models.Model):
     party_org = models.ForeignKey(
         PartyOrg, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("party organisation")
     )
+    # Grid workers only: full-time (专职) or part-time (兼职); shown on the grid's card.
+    worker_kind = models.CharField(_("grid worker type"), max_length=10, choices=WorkerKind.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -202,3 +218,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Generation(models.Model):
+    """A named counter that processes poll to know when something they keep in memory changed.
+
+    In the database, not the cache: with the embedded default every process has its own
+    local-memory cache, and the value must change in the same transaction as the data it guards.
+    The value is a fresh random number on every change (not +1), so a rolled-back change can never
+    come back with a value a process has already seen for other data.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("change counter")
+        verbose_name_plural = _("change counters")
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

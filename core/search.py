@@ -16,6 +16,8 @@ import logging
 import re
 from collections.abc import Callable
 
+from django_stubs_ext import StrOrPromise
+
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 WORD = re.compile(r"[0-9A-Za-z]+")
 
@@ -95,7 +97,7 @@ class SearchHit:
     """One result of the site search, whatever app it comes from."""
 
     kind: str  # e.g. "news", "guide", "service", "course", "forum"
-    kind_label: str  # translated label shown beside the result
+    kind_label: StrOrPromise  # translated label shown beside the result (lazy or not)
     title: str
     url: str
     snippet: str = ""

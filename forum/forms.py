@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.textinput import clean_line
 from forum.models import PostReport
 
 CONTENT_MAX = 10_000
@@ -35,6 +36,9 @@ class AskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["forum"].choices = [(f.pk, f.name) for f in forums]
 
+    def clean_subject(self) -> str:
+        return clean_line(self.cleaned_data["subject"])  # no bidi or invisible characters in titles
+
 
 class ReplyForm(forms.Form):
     content = _content_field(_("Your reply"), _("Write your reply"))
@@ -50,6 +54,9 @@ class EditForm(forms.Form):
             self.fields["subject"].required = True
         else:
             del self.fields["subject"]
+
+    def clean_subject(self) -> str:
+        return clean_line(self.cleaned_data.get("subject") or "")
 
 
 class ReportForm(forms.Form):

@@ -40,7 +40,7 @@ def policies_by_forum() -> dict:
 
 def member_org_paths(user) -> list[str]:
     """Paths of the party organisations the user belongs to (member or branch-venue operator)."""
-    return [m.party_org.path for m in memberships_of(user) if m.role in PARTY_ORG_ROLES and m.party_org_id]
+    return [m.party_org.path for m in memberships_of(user) if m.role in PARTY_ORG_ROLES and m.party_org is not None]
 
 
 def is_org_insider(user, policy) -> bool:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from core.search import CJK_RUN, WORD, SearchHit, highlight_spans, query_terms
 from forum.access import PermissionHandler, Post, Topic, readable_forum_ids
 from forum.markup import plain_text
+from forum.models import Question
+from forum.services.index import post_index_text, subject_core
 
 SNIPPET_RADIUS = 40
 
@@ -77,18 +79,53 @@ def highlighted(text: str, query: str) -> list[tuple[str, bool]]:
     return highlight_spans(text, query)
 
 
+# Site-search scores, in [0, 1] like the other providers and a step below official content at the
+# same kind of match (cms.search: title 1.0 / 0.8, body 0.5): a question in the subject, then one
+# whose question holds the words, then one found only through its answers.
+SCORE_SUBJECT_PHRASE = 0.95
+SCORE_SUBJECT_WORDS = 0.75
+SCORE_QUESTION_BODY = 0.45
+SCORE_ANSWERS_ONLY = 0.3
+
+
+def _subject_key(subject: str) -> str:
+    # "请教：党费按什么标准缴纳？" repeats "党费按什么标准缴纳？".
+    return "".join(ch for ch in subject_core(subject).lower() if ch.isalnum())
+
+
 def forum_search_provider(*, user, query: str, limit: int = 10) -> list[SearchHit]:
-    """The forum's results for the site-wide search page (core.search.register_search_provider)."""
+    """The forum's results for the site-wide search page (core.search.register_search_provider).
+
+    The same question asked again (same subject) is shown once, by its solved or most recent copy:
+    the site search lists answers to find, the forum's own search lists every thread.
+    """
     from forum.selectors import topic_url
 
     handler = PermissionHandler()
     needles = _needles(query)
-    topics = list(search_topics(user, query, handler=handler)[:limit])
+    candidates = list(search_topics(user, query, handler=handler)[: limit * 3])
+    chosen: dict[str, Topic] = {}
+    for topic in candidates:
+        key = _subject_key(topic.subject)
+        kept = chosen.get(key)
+        if kept is None or (topic.qa.accepted_answer_id and not kept.qa.accepted_answer_id):
+            chosen[key] = topic
+    topics = [t for t in candidates if chosen.get(_subject_key(t.subject)) is t][:limit]
     snippets = topic_snippets(topics, query)
     hits = []
-    for topic in topics:
+    for position, topic in enumerate(topics):
         subject = topic.subject.lower()
-        in_subject = bool(needles) and all(n in subject for n in needles)
+        live = topic.qa.source == Question.Source.LIVE
+        rendered = getattr(topic.first_post, "_content_rendered", "") or ""
+        question = post_index_text(rendered, live_question=live).lower()
+        if query.strip().lower() in subject:
+            base = SCORE_SUBJECT_PHRASE
+        elif needles and all(n in subject for n in needles):
+            base = SCORE_SUBJECT_WORDS
+        elif needles and all(n in question for n in needles):
+            base = SCORE_QUESTION_BODY
+        else:
+            base = SCORE_ANSWERS_ONLY
         hits.append(
             SearchHit(
                 kind="forum",
@@ -97,7 +134,7 @@ def forum_search_provider(*, user, query: str, limit: int = 10) -> list[SearchHi
                 url=topic_url(topic),
                 snippet=snippets[topic.pk],
                 date=topic.last_post_on or topic.created,
-                score=2.0 if in_subject else 1.0,
+                score=max(0.0, base - min(position, 999) / 10000),
             )
         )
     return hits

@@ -1,8 +1,8 @@
 """Who may see which course and lesson: the only way from a user-supplied id to a course row.
 
 A course is public, for members only, or for chosen party organisations (and everything under
-them). A lesson is at most as visible as its course and may narrow it. "Members" are people with
-any role other than resident (party members, branch-venue operators, staff); editors, reviewers and
+them). A lesson is at most as visible as its course and may narrow it. "Members" are
+core.access.is_member_audience, as for live events (any role other than resident); editors, reviewers and
 the city-wide roles see every course, as they do in the admin anyway. A course or lesson someone
 may not see answers 404, like one that does not exist — its media, podcast feed and API too.
 
@@ -14,24 +14,25 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from wagtail.models import Page
 
-from core.access import AREA_ROLES, has_role, is_city_wide, memberships_of, party_orgs_visible_to
+from core.access import (
+    AREA_ROLES,
+    AnyUser,
+    has_role,
+    is_city_wide,
+    is_member_audience,
+    memberships_of,
+    party_orgs_visible_to,
+)
 from core.models import PartyOrg, Role, User
 from learning.models import CoursePage, LessonPage, LessonVisibility, Visibility
 
 
-def sees_all_courses(user: User) -> bool:
+def sees_all_courses(user: AnyUser) -> bool:
     return is_city_wide(user) or has_role(user, Role.EDITOR, Role.REVIEWER)
 
 
-def is_member_like(user: User) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return sees_all_courses(user) or any(m.role != Role.RESIDENT for m in memberships_of(user))
-
-
-def org_paths_of(user: User) -> frozenset[str]:
+def org_paths_of(user: AnyUser) -> frozenset[str]:
     """Paths of the party organisations the user belongs to or looks after, and of all their ancestors:
     a course for a committee is for every branch under it. Cached on the user object."""
     cached = getattr(user, "_learning_org_paths", None)
@@ -42,16 +43,17 @@ def org_paths_of(user: User) -> frozenset[str]:
         for path in party_orgs_visible_to(user).values_list("path", flat=True):
             parts = path.strip("/").split("/")
             paths.update("/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
-    user._learning_org_paths = frozenset(paths)
-    return user._learning_org_paths
+    cached = frozenset(paths)
+    user.__dict__["_learning_org_paths"] = cached
+    return cached
 
 
-def _visibility_filter(user: User, *, open_value: str, through, owner_column: str) -> Q:
+def _visibility_filter(user: AnyUser, *, open_value: str, through, owner_column: str) -> Q:
     """Courses and lessons share the rule: open (public / as the course), members, chosen orgs."""
     if sees_all_courses(user):
         return Q()
     condition = Q(visibility=open_value)
-    if is_member_like(user):
+    if is_member_audience(user):
         condition |= Q(visibility=Visibility.MEMBERS)
     paths = org_paths_of(user)
     if paths:
@@ -60,84 +62,72 @@ def _visibility_filter(user: User, *, open_value: str, through, owner_column: st
     return condition
 
 
-def course_filter(user: User) -> Q:
+def course_filter(user: AnyUser) -> Q:
     """A condition on CoursePage for the courses the user may see (liveness not included)."""
     return _visibility_filter(
         user, open_value=Visibility.PUBLIC, through=CoursePage.orgs.through, owner_column="coursepage_id"
     )
 
 
-def lesson_filter(user: User) -> Q:
+def lesson_filter(user: AnyUser) -> Q:
     """The lesson's own narrowing; the course's visibility is checked separately."""
     return _visibility_filter(
         user, open_value=LessonVisibility.COURSE, through=LessonPage.orgs.through, owner_column="lessonpage_id"
     )
 
 
-def _orgs_allow(user: User, orgs) -> bool:
+def _orgs_allow(user: AnyUser, orgs) -> bool:
     paths = org_paths_of(user)
     return bool(paths) and any(org.path in paths for org in orgs.all())
 
 
-def can_view_course(user: User, course: CoursePage) -> bool:
+def can_view_course(user: AnyUser, course: CoursePage) -> bool:
     if sees_all_courses(user) or course.visibility == Visibility.PUBLIC:
         return True
     if course.visibility == Visibility.MEMBERS:
-        return is_member_like(user)
+        return is_member_audience(user)
     return _orgs_allow(user, course.orgs)
 
 
-def can_view_lesson_itself(user: User, lesson: LessonPage) -> bool:
+def can_view_lesson_itself(user: AnyUser, lesson: LessonPage) -> bool:
     if sees_all_courses(user) or lesson.visibility == LessonVisibility.COURSE:
         return True
     if lesson.visibility == LessonVisibility.MEMBERS:
-        return is_member_like(user)
+        return is_member_audience(user)
     return _orgs_allow(user, lesson.orgs)
 
 
-def course_of(lesson: LessonPage) -> CoursePage:
-    """The course a lesson belongs to (its parent page), in one query; cached on the lesson."""
-    cached = getattr(lesson, "_learning_course", None)
-    if cached is None:
-        parent_path = lesson.path[: -Page.steplen]
-        cached = CoursePage.objects.filter(path=parent_path).first()
-        if cached is None:
-            raise Http404
-        lesson._learning_course = cached
-    return cached
-
-
-def require_course_visible(user: User, course: CoursePage) -> None:
+def require_course_visible(user: AnyUser, course: CoursePage) -> None:
     if not can_view_course(user, course):
         raise Http404
 
 
-def lesson_visible_to(user: User, lesson: LessonPage) -> bool:
+def lesson_visible_to(user: AnyUser, lesson: LessonPage) -> bool:
     """Whether the user may open the lesson: its course is live and both allow the user."""
     try:
-        course = course_of(lesson)
-    except Http404:
+        course = lesson.course_page()
+    except CoursePage.DoesNotExist:
         return False
     return course.live and can_view_course(user, course) and can_view_lesson_itself(user, lesson)
 
 
-def require_lesson_visible(user: User, lesson: LessonPage) -> None:
+def require_lesson_visible(user: AnyUser, lesson: LessonPage) -> None:
     if not lesson_visible_to(user, lesson):
         raise Http404
 
 
-def visible_courses(user: User) -> QuerySet[CoursePage]:
+def visible_courses(user: AnyUser) -> QuerySet[CoursePage]:
     return CoursePage.objects.live().filter(course_filter(user))
 
 
-def access_course_by_id(user: User, course_id: int | str) -> CoursePage:
+def access_course_by_id(user: AnyUser, course_id: int | str) -> CoursePage:
     try:
         return visible_courses(user).get(pk=int(course_id))
     except (CoursePage.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def access_lesson_by_id(user: User, lesson_id: int | str) -> LessonPage:
+def access_lesson_by_id(user: AnyUser, lesson_id: int | str) -> LessonPage:
     try:
         lesson = LessonPage.objects.live().select_related("media").get(pk=int(lesson_id))
     except (LessonPage.DoesNotExist, ValueError, TypeError):
@@ -149,13 +139,13 @@ def access_lesson_by_id(user: User, lesson_id: int | str) -> LessonPage:
 # --- Organisers -----------------------------------------------------------------------------
 
 
-def organiser_orgs(user: User) -> QuerySet[PartyOrg]:
+def organiser_orgs(user: AnyUser) -> QuerySet[PartyOrg]:
     """Organisations whose members' aggregate figures the user may see: those in the areas their
     area roles cover (through core.access), or all for the city-wide roles. Plain members and
     branch-venue operators are not organisers, even of their own branch."""
     if is_city_wide(user):
         return PartyOrg.objects.all()
-    area_paths = [m.area.path for m in memberships_of(user) if m.role in AREA_ROLES and m.area_id]
+    area_paths = [m.area.path for m in memberships_of(user) if m.role in AREA_ROLES and m.area is not None]
     if not area_paths:
         return PartyOrg.objects.none()
     in_areas = Q()
@@ -164,11 +154,11 @@ def organiser_orgs(user: User) -> QuerySet[PartyOrg]:
     return party_orgs_visible_to(user).filter(in_areas)
 
 
-def is_organiser(user: User) -> bool:
+def is_organiser(user: AnyUser) -> bool:
     return is_city_wide(user) or any(m.role in AREA_ROLES and m.area_id for m in memberships_of(user))
 
 
-def access_organiser_org_by_id(user: User, org_id: int | str) -> PartyOrg:
+def access_organiser_org_by_id(user: AnyUser, org_id: int | str) -> PartyOrg:
     try:
         return organiser_orgs(user).get(pk=int(org_id))
     except (PartyOrg.DoesNotExist, ValueError, TypeError):

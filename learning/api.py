@@ -14,7 +14,7 @@ from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
 from core import ratelimit
-from learning.access import access_course_by_id, access_lesson_by_id, course_of
+from learning.access import access_course_by_id, access_lesson_by_id
 from learning.models import LessonKind, LessonPage, Topic
 from learning.selectors import course_cards, course_list, course_outline, learning_record, lesson_progress, poster_url
 from learning.services.progress import ProgressError, lesson_mark_done, progress_report, progress_ticket
@@ -185,7 +185,7 @@ def _lesson_out(request: HttpRequest, lesson: LessonPage) -> dict:
             )
     return {
         "id": lesson.pk,
-        "course_id": course_of(lesson).pk,
+        "course_id": lesson.course_page().pk,
         "title": lesson.title,
         "kind": lesson.kind,
         "summary": lesson.summary,

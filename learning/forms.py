@@ -20,7 +20,7 @@ class MediaAssetForm(WagtailAdminModelForm):
         if upload and hasattr(upload, "size"):
             if upload.size == 0:
                 raise forms.ValidationError(_("The file is empty (0 bytes). Upload it again."))
-            limit_mb = int(getattr(settings, "LEARNING_MAX_UPLOAD_MB", 4096))
+            limit_mb = int(settings.LEARNING_MAX_UPLOAD_MB)
             if upload.size > limit_mb * 1024 * 1024:
                 raise forms.ValidationError(
                     _("The file is larger than %(limit)d MB. Export it at a lower bitrate and try again.")

@@ -107,7 +107,7 @@ class CourseIndexPage(Page):
         verbose_name = _("course index")
 
     def get_context(self, request, *args, **kwargs):
-        from learning.views import course_index_context
+        from learning.selectors import course_index_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(course_index_context(request))
@@ -172,7 +172,7 @@ class CoursePage(Page):
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from learning.views import course_page_context
+        from learning.selectors import course_page_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(course_page_context(request, self))
@@ -266,6 +266,15 @@ class LessonPage(Page):
             return float(self.media.duration or 0) if self.media_id else 0.0
         return float(self.study_minutes * 60)
 
+    def course_page(self) -> CoursePage:
+        """The course this lesson belongs to (its parent page), in one query; cached on the lesson.
+        Raises CoursePage.DoesNotExist for a lesson moved out from under a course."""
+        cached = getattr(self, "_course_page", None)
+        if cached is None:
+            cached = CoursePage.objects.get(path=self.path[: -Page.steplen])
+            self._course_page = cached
+        return cached
+
     def serve(self, request, *args, **kwargs):
         from learning.access import require_lesson_visible
 
@@ -273,7 +282,7 @@ class LessonPage(Page):
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from learning.views import lesson_page_context
+        from learning.selectors import lesson_page_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(lesson_page_context(request, self))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -31,13 +32,14 @@ def storage_file_response(
     content_type: str,
     cache_control: str,
     download_name: str | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     try:
         handle = default_storage.open(name, "rb")
         size = default_storage.size(name)
     except (FileNotFoundError, OSError):
         raise Http404 from None
     header = request.headers.get("Range", "")
+    response: HttpResponseBase
     match = _RANGE.match(header.strip()) if header else None
     if match and (match.group(1) or match.group(2)):
         first, last = match.groups()

@@ -6,16 +6,31 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.models import Page
 
 from core.models import PartyOrg, Role, User
 from core.search import query_terms
 from learning.access import course_filter, lesson_filter
-from learning.models import CoursePage, LearningDay, LessonKind, LessonPage, LessonProgress, MediaAsset, Topic
-from learning.signing import media_url
+from learning.models import (
+    CoursePage,
+    LearningDay,
+    LessonKind,
+    LessonPage,
+    LessonProgress,
+    MediaAsset,
+    Topic,
+    Visibility,
+)
+from learning.services.progress import min_read_seconds, progress_ticket
+from learning.signing import feed_key, media_url
 
 MAX_QUERY_LENGTH = 60
 
@@ -182,7 +197,7 @@ def learning_record(user: User, *, months: int = 12) -> LearningRecord:
     today = timezone.localdate()
     by_month: dict[datetime.date, RecordRow] = {}
     cursor = today.replace(day=1)
-    for _ in range(months):
+    for _month in range(months):
         by_month[cursor] = RecordRow(label=f"{cursor:%Y-%m}", key=cursor)
         cursor = (cursor - datetime.timedelta(days=1)).replace(day=1)
     first_month = min(by_month)
@@ -221,6 +236,96 @@ def learning_record(user: User, *, months: int = 12) -> LearningRecord:
         months=list(by_month.values()),
         courses=sorted(per_course.values(), key=lambda r: -r.seconds),
     )
+
+
+def class_hours(seconds: float) -> float:
+    """Seconds as 学时 (class hours of LEARNING_CLASS_HOUR_MINUTES), one decimal."""
+    return round(seconds / (settings.LEARNING_CLASS_HOUR_MINUTES * 60), 1)
+
+
+@dataclass
+class YearProgress:
+    """The member's own progress toward the yearly requirement: lessons plus live sessions attended."""
+
+    year: int
+    lesson_seconds: float
+    live_seconds: float
+    required_class_hours: int
+
+    @property
+    def seconds(self) -> float:
+        return self.lesson_seconds + self.live_seconds
+
+    @property
+    def class_hours(self) -> float:
+        return class_hours(self.seconds)
+
+    @property
+    def lesson_class_hours(self) -> float:
+        return class_hours(self.lesson_seconds)
+
+    @property
+    def live_class_hours(self) -> float:
+        return class_hours(self.live_seconds)
+
+    @property
+    def percent(self) -> int:
+        if not self.required_class_hours:
+            return 100
+        return min(100, round(100 * self.class_hours / self.required_class_hours))
+
+    @property
+    def remaining_class_hours(self) -> float:
+        return max(0.0, round(self.required_class_hours - self.class_hours, 1))
+
+    @property
+    def met(self) -> bool:
+        return self.class_hours >= self.required_class_hours
+
+
+def year_progress(user: User, *, live_seconds: float, today: datetime.date | None = None) -> YearProgress:
+    """This calendar year's learning (LearningDay rows) with the live credit the caller read from
+    streaming.selectors.learning_credits_for (the live app's public contract)."""
+    today = today or timezone.localdate()
+    lessons = LearningDay.objects.filter(user=user, day__year=today.year).aggregate(s=Sum("seconds"))["s"] or 0.0
+    return YearProgress(
+        year=today.year,
+        lesson_seconds=lessons,
+        live_seconds=live_seconds,
+        required_class_hours=settings.LEARNING_YEARLY_CLASS_HOURS,
+    )
+
+
+@dataclass
+class ChartBar:
+    label: str
+    value: float  # class hours
+    x: int
+    y: int
+    height: int
+
+
+CHART_HEIGHT = 120  # drawing units of the SVG bar chart (its viewBox), bars up to this tall
+CHART_BAR = 40
+
+
+def month_chart(months: list[RecordRow], *, peak: float) -> list[ChartBar]:
+    """Bars of the month chart, oldest month first, in SVG units (no inline styles: CSP)."""
+    bars = []
+    for i, row in enumerate(reversed(months)):
+        height = round(CHART_HEIGHT * row.seconds / peak) if peak else 0
+        if row.seconds and height < 2:
+            height = 2
+        bars.append(
+            ChartBar(
+                label=f"{row.key.month}",
+                value=class_hours(row.seconds),
+                x=i * (CHART_BAR + 10) + 5,
+                y=20 + CHART_HEIGHT - height,  # the axis is at 140
+                height=height,
+            )
+        )
+    return bars
 
 
 # --- Organisers' aggregates ---------------------------------------------------------------------
@@ -395,3 +500,124 @@ def podcast_lessons(user: User | None, course: CoursePage) -> list[LessonPage]:
     # Without a user (the public feed) only lessons as open as their course.
     lessons = lessons.filter(lesson_filter(user)) if user is not None else lessons.filter(visibility="course")
     return list(lessons.select_related("media").order_by("-first_published_at", "-path"))
+
+
+# --- Page contexts ---------------------------------------------------------------------------
+# What the course index, course and lesson pages render. Wagtail's page models (get_context) and
+# the views both call these, so they sit below both.
+
+COURSES_PER_PAGE = 12
+
+
+def course_index_context(request: HttpRequest) -> dict:
+    topic = request.GET.get("topic") or ""
+    query = " ".join((request.GET.get("q") or "").split())[:60]
+    courses = course_list(request.user, topic=topic, query=query)
+    page = Paginator(courses, COURSES_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "topics": Topic.choices,
+        "topic": topic if topic in Topic.values else "",
+        "query": query,
+        "courses_page": page,
+        "cards": course_cards(request.user, list(page.object_list)),
+        "show_sign_in_hint": not request.user.is_authenticated,
+        "base_qs": _query_without_page(request),
+    }
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    encoded = params.urlencode()
+    return f"{encoded}&" if encoded else ""
+
+
+def course_page_context(request: HttpRequest, course: CoursePage) -> dict:
+    outline = course_outline(request.user, course)
+    completed = sum(1 for item in outline if item.progress and item.progress.completed_at)
+    resume = next((item for item in outline if not (item.progress and item.progress.completed_at)), None)
+    has_audio = any(item.lesson.is_media and item.lesson.media_id for item in outline)
+    return {
+        "outline": outline,
+        "completed": completed,
+        "percent": round(100 * completed / len(outline)) if outline else 0,
+        "resume": resume,
+        "podcast_url": podcast_url_for(request, course) if has_audio else None,
+        "is_public": course.visibility == Visibility.PUBLIC,
+    }
+
+
+def podcast_url_for(request: HttpRequest, course: CoursePage) -> str | None:
+    """The feed URL to give this visitor: the public one, or their own secret one (made on first use)."""
+    if course.visibility == Visibility.PUBLIC:
+        return request.build_absolute_uri(reverse("learning:podcast_public", args=[course.pk]))
+    if not request.user.is_authenticated:
+        return None
+    token = getattr(request.user, "learning_feed", None)  # None when the member has no key yet
+    if token is None or not token.active:
+        return None
+    key = feed_key(request.user.pk, token.generation)
+    return request.build_absolute_uri(reverse("learning:podcast_private", args=[key, course.pk]))
+
+
+def _player_config(request: HttpRequest, lesson: LessonPage, progress) -> dict:
+    asset = lesson.media
+    config = {
+        "lesson": lesson.pk,
+        "kind": lesson.kind,
+        "duration": asset.duration,
+        "position": progress.position if progress and not progress.completed_at else 0,
+        "watched": progress.watched_seconds if progress else 0,
+        "completed": bool(progress and progress.completed_at),
+        "master": media_url(asset.storage_key, "master.m3u8"),
+        "audio": media_url(asset.storage_key, asset.audio_playlist) if asset.audio_playlist else None,
+        "poster": poster_url(asset),
+        "renditions": [{"name": r["name"], "height": r["height"], "width": r["width"]} for r in asset.renditions],
+        "ticket": progress_ticket(user=request.user, lesson=lesson) if request.user.is_authenticated else None,
+        "progressUrl": reverse("api:learning_progress_report", kwargs={"lesson_id": lesson.pk}),
+        "refreshUrl": reverse("api:learning_lesson_detail", kwargs={"lesson_id": lesson.pk}),
+        "signedIn": request.user.is_authenticated,
+        "audioOnly": lesson.kind == LessonKind.AUDIO or not asset.renditions,
+    }
+    return config
+
+
+def player_strings() -> dict:
+    return {
+        "resumed": _("Resumed at %(time)s where you stopped."),
+        "saved": _("Progress saved."),
+        "completed": _("Lesson completed."),
+        "offline": _("Could not save your progress (no connection?). It will be sent again."),
+        "expired": _("This page has expired. Reload it to go on recording your progress."),
+        "unsupported": _("This browser cannot play the video. Try another browser or update it."),
+        "mediaError": _("The video could not be loaded. Check your connection and reload the page."),
+        "audioMode": _("Audio only: the picture is off to save data."),
+        "videoMode": _("Back to video."),
+        "watched": _("Watched %(watched)s of %(total)s"),
+    }
+
+
+def lesson_page_context(request: HttpRequest, lesson: LessonPage) -> dict:
+    course = lesson.course_page()
+    progress = lesson_progress(request.user, lesson)
+    previous, following = lesson_neighbours(request.user, course, lesson)
+    context = {
+        "course": course,
+        "progress": progress,
+        "previous_lesson": previous,
+        "next_lesson": following,
+        "media_ready": bool(lesson.is_media and lesson.media_id and lesson.media.is_ready),
+    }
+    if context["media_ready"]:
+        context["player_config"] = _player_config(request, lesson, progress)
+        context["player_strings"] = player_strings()
+        if lesson.media.has_audio_file:
+            context["download_url"] = media_url(lesson.media.storage_key, "audio.m4a")
+    if lesson.kind == LessonKind.ARTICLE and request.user.is_authenticated:
+        context["article_config"] = {
+            "ticket": progress_ticket(user=request.user, lesson=lesson),
+            "readUrl": reverse("api:learning_lesson_done", kwargs={"lesson_id": lesson.pk}),
+            "minSeconds": min_read_seconds(lesson),
+            "completed": bool(progress and progress.completed_at),
+        }
+    return context

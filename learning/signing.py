@@ -17,6 +17,8 @@ import time
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from core.textinput import ascii_int
+
 MEDIA_SALT = "learning.media.url"
 FEED_SALT = "learning.podcast.feed"
 MEDIA_URL_HOURS = 6
@@ -73,9 +75,10 @@ def feed_key(user_id: int, generation: int) -> str:
 
 def feed_key_user_id(value: str) -> int | None:
     head, _, digest = (value or "").partition("-")
-    if not head.isdigit() or len(digest) != 32:
+    user_id = ascii_int(head)
+    if user_id is None or len(digest) != 32:
         return None
-    return int(head)
+    return user_id
 
 
 def feed_key_valid(value: str, generation: int) -> bool:

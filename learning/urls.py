@@ -9,6 +9,7 @@ urlpatterns = [
     path("learning/media/<str:key>/<int:expires>/<str:signature>/<path:path>", views.media_file, name="media"),
     path("learning/lessons/<int:lesson_id>/open/", views.lesson_link_open, name="lesson_link_open"),
     path("learning/record/", views.record, name="record"),
+    path("learning/record.xlsx", views.record_xlsx, name="record_xlsx"),
     path("learning/record/organisations/", views.org_record, name="org_record"),
     path("learning/record/organisations/<int:org_id>/", views.org_record_detail, name="org_record_detail"),
     path("learning/podcasts/", views.podcasts, name="podcasts"),

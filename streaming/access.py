@@ -2,7 +2,7 @@
 
 Watching depends on the event's audience:
 - public: anyone, signed in or not;
-- members: signed-in party members and staff (anyone holding a role other than resident);
+- members: core.access.is_member_audience (anyone signed in holding a role other than resident);
 - invited: operators of the invited venues (venue-operator memberships of the venue's party
   organisation), the organiser, and the operations centre.
 The organiser and the operations centre (ops admins, superusers) host: start, end, moderate.
@@ -12,20 +12,15 @@ Missing and not-allowed answer the same 404, so ids cannot be probed.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from core.access import is_city_wide, memberships_of
-from core.models import Role, User
+from core.access import AnyUser, is_city_wide, is_member_audience, memberships_of
+from core.models import Role
 from streaming.models import LiveEvent, Venue
 
-# Roles that count as "staff" for members-only events.
-MEMBER_AUDIENCE_ROLES = {r for r in Role.values if r != Role.RESIDENT}
 # Roles that may organise events (and pick venues under their place in the trees).
 ORGANISER_ROLES = {Role.OPS_ADMIN, Role.TOWN_STAFF}
-
-AnyUser = User | AnonymousUser
 
 
 def _id(value) -> int:
@@ -40,12 +35,6 @@ def _id(value) -> int:
 
 def operated_party_org_ids(user: AnyUser) -> set[int]:
     return {m.party_org_id for m in memberships_of(user) if m.role == Role.VENUE_OPERATOR and m.party_org_id}
-
-
-def is_member_audience(user: AnyUser) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or any(m.role in MEMBER_AUDIENCE_ROLES for m in memberships_of(user))
 
 
 def can_host_event(user: AnyUser, event: LiveEvent) -> bool:
@@ -164,7 +153,7 @@ def venues_invitable_by(user: AnyUser) -> QuerySet[Venue]:
         return Venue.objects.all()
     condition = Q()
     for m in memberships_of(user):
-        if m.role == Role.TOWN_STAFF and m.area_id:
+        if m.role == Role.TOWN_STAFF and m.area is not None:
             condition |= Q(area__path__startswith=m.area.path) | Q(party_org__area__path__startswith=m.area.path)
     if not condition:
         return Venue.objects.none()

@@ -48,11 +48,16 @@ class TotalsOut(Schema):
 
 class EventDetailOut(EventOut):
     description: str
+    agenda: list[str]
     organiser: str
     venues: list[VenueOut]
     totals: TotalsOut
     playback_url: str | None
     websocket: str
+
+    @staticmethod
+    def resolve_agenda(obj: LiveEvent) -> list[str]:
+        return obj.agenda_items
 
     @staticmethod
     def resolve_organiser(obj: LiveEvent) -> str:

@@ -8,12 +8,19 @@ held and sent after the catch-up, minus those already sent, so nothing is lost o
 Client messages (JSON): {"type": "chat"|"question", "text": …}, {"type": "second", "id": …},
 {"type": "delete", "id": …} (moderators), {"type": "ping"}; an optional "ref" is echoed in the
 "ack" or "error" reply. Frames over MAX_FRAME bytes, texts over the limit, unknown types and bad
-JSON close with 4400; more than the rate limit closes with 4429.
+JSON close with 4400.
+
+Rate (STREAMING_CHAT_RATE, count per window): a socket's messages are acted on in order by one task,
+paced by a token bucket (core.ratelimit.Pacer): `count` at once, then one every window/count
+seconds. A burst, such as the one a stall of the server itself releases at once, is delivered a
+little late rather than refused. Only when 2 × count messages are already waiting is a message
+refused, alone, with an "error" reply (code "rate_limited"; the page keeps its text); so is one over
+2 × count per window for the person across all their sockets. The socket stays open either way.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 from collections.abc import Sequence
 from urllib.parse import parse_qs
@@ -26,13 +33,15 @@ from django.http import Http404
 from django.utils import translation
 
 from core import ratelimit
-from core.consumers import CLOSE_BAD_INPUT, CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, CLOSE_RATE_LIMITED
+from core.consumers import CLOSE_BAD_INPUT, CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
+from core.socket_sessions import session_identity, session_is_current, socket_register, socket_unregister
+from core.textinput import json_loads
 from streaming import access, selectors
 from streaming.hub import EventHub, Item, batch_frame, hub_join, hub_leave
 from streaming.models import ChatMessage, LiveEvent, Question
 from streaming.services import chat
 from streaming.services.stream import current_seq, encode, items_after
-from streaming.wire import DirectWriter
+from streaming.wire import DirectWriter, frames_written
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +50,11 @@ REPLAY_LIMIT = 1000  # further behind than this, a client gets a fresh snapshot 
 TEXT_LIMITS = {"chat": chat.CHAT_MAX_CHARS, "question": chat.QUESTION_MAX_CHARS}
 # No per-socket channel-layer channel: the hub subscribes once per process (see streaming/hub.py).
 NO_CHANNEL_LAYER = "streaming.no-per-socket-layer"
+SIGNED_OUT: dict = {"type": "signed-out"}  # _act's answer when the socket's session has ended
 
 
 def rate_limit() -> tuple[int, int]:
-    count, window = getattr(settings, "STREAMING_CHAT_RATE", (8, 10))
+    count, window = settings.STREAMING_CHAT_RATE
     return int(count), int(window)
 
 
@@ -53,6 +63,7 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
 
     hub: EventHub | None = None
     direct: DirectWriter | None = None
+    worker: asyncio.Task | None = None
 
     # --- connect ---------------------------------------------------------------------------
 
@@ -61,6 +72,10 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
         self.catching_up = True
         self.pending: list[Item] = []
         self.seen = 0
+        self.registered = False
+        count, window = rate_limit()
+        self.pacer = ratelimit.Pacer(count=count, window=window)
+        self.waiting: asyncio.Queue[tuple[str, dict, object]] = asyncio.Queue(maxsize=2 * count)
         user = self.scope.get("user")
         params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         cookies = self.scope.get("cookies") or {}
@@ -73,28 +88,38 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
             await self.close(code=code)
             return
         self.direct = DirectWriter.for_send(self.base_send)
-        self.hub = await hub_join(self.event.pk, self)
+        self.registered = bool(user is not None and user.is_authenticated)
+        if self.registered:  # closed when this person signs out, changes password or is deactivated
+            await socket_register(user_id=user.pk, session_key=self.session_key, close=self.close_signed_out)
         try:
-            last = int(params.get("last", [""])[0])
-        except ValueError:
-            last = -1
-        await self._catch_up(last)
+            self.hub = await hub_join(self.event.pk, self)
+            try:
+                last = int(params.get("last", [""])[0])
+            except ValueError:
+                last = -1
+            await self._catch_up(last)
+        except asyncio.CancelledError:
+            # Daphne cancels a consumer whose client left while it connected, without a disconnect:
+            # the hub and the sign-out registry would hold this socket (and its scope) for ever.
+            await self.disconnect(1006)
+            raise
 
     def _admit(self, user, event_id, venue_id) -> int | None:
         """None when the socket may join, else the close code. Runs in a worker thread."""
         self.user = user
+        self.session_key, self.auth_hash = session_identity(self.scope)
         self.venue = None
+        if user is None:
+            return CLOSE_NOT_SIGNED_IN
         try:
-            self.event = LiveEvent.objects.select_related("main_venue").get(pk=int(event_id))
-        except (LiveEvent.DoesNotExist, ValueError, TypeError):
-            self.event = None
-        if self.event is None or user is None or not access.can_view_event(user, self.event):
-            return CLOSE_NOT_SIGNED_IN if user is None or not user.is_authenticated else CLOSE_FORBIDDEN
-        if venue_id:
-            try:
-                _event, self.venue = access.access_event_venue(user, self.event.pk, venue_id)
-            except Http404:
-                return CLOSE_FORBIDDEN
+            if venue_id:
+                self.event, self.venue = access.access_event_venue(user, event_id, venue_id)
+            else:
+                self.event = access.access_event_by_id(user, event_id)
+        except Http404:
+            # Missing, not allowed and a venue not theirs close alike, so ids cannot be probed; a
+            # visitor who is not signed in is told to sign in, since that may be all they lack.
+            return CLOSE_FORBIDDEN if user.is_authenticated else CLOSE_NOT_SIGNED_IN
         self.moderator = access.can_host_event(user, self.event)
         return None
 
@@ -140,13 +165,24 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
             return
         self.seen = items[-1][0]
         if self.direct is not None and self.direct.write(wire):
+            frames_written["direct"] += 1
             return
+        frames_written["asgi"] += 1
         await self.base_send(message)
 
     async def disconnect(self, code: int) -> None:
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            worker.cancel()
+        if self.registered:
+            self.registered = False
+            await socket_unregister(user_id=self.user.pk, close=self.close_signed_out)
         if self.hub is not None:
             hub, self.hub = self.hub, None
             await hub_leave(hub, self)
+
+    async def close_signed_out(self) -> None:
+        await self.close(code=CLOSE_NOT_SIGNED_IN)
 
     # --- client messages -------------------------------------------------------------------
 
@@ -157,7 +193,7 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_INPUT)
             return
         try:
-            content = json.loads(text_data)
+            content = json_loads(text_data)  # invalid Unicode is bad input too: 4400
         except ValueError:
             await self.close(code=CLOSE_BAD_INPUT)
             return
@@ -180,16 +216,50 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
         elif not isinstance(content.get("id"), int) or isinstance(content.get("id"), bool):
             await self.close(code=CLOSE_BAD_INPUT)
             return
-        reply = await database_sync_to_async(self._act)(kind, content)
-        if reply is None:
-            await self.close(code=CLOSE_RATE_LIMITED)
+        if self.waiting.full():
+            await self.send(text_data=encode(self._too_fast(ref)))
             return
+        self.waiting.put_nowait((kind, content, ref))
+        if self.worker is None:
+            self.worker = asyncio.create_task(self._work())
+
+    async def _work(self) -> None:
+        """Acts on the socket's messages in the order they came, each when the pacer lets it."""
+        while True:
+            kind, content, ref = await self.waiting.get()
+            delay = self.pacer.wait()
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                reply = await database_sync_to_async(self._act)(kind, content)
+            except Exception:
+                # What an exception in receive() did before messages were queued: log it, end the socket.
+                logger.exception("live socket: acting on a %s message failed", kind)
+                await self.close(code=1011)
+                return
+            if reply is SIGNED_OUT:
+                await self.close_signed_out()
+                return
+            if reply is None:
+                reply = self._too_fast(ref)
+            elif ref is not None:
+                reply["ref"] = ref
+            await self.send(text_data=encode(reply))
+
+    def _too_fast(self, ref) -> dict:
+        with translation.override(self.language):
+            reply = {
+                "type": "error",
+                "code": "rate_limited",
+                "message": str(translation.gettext("Too many requests; wait a moment.")),
+            }
         if ref is not None:
             reply["ref"] = ref
-        await self.send(text_data=encode(reply))
+        return reply
 
     def _act(self, kind: str, content: dict) -> dict | None:
-        """Rate limit, then the one service call. None means rate limited. Runs in a worker thread."""
+        """Session check, rate limit, then the one service call. None means rate limited, SIGNED_OUT
+        that the session no longer signs this person in. Runs in a worker thread."""
         with translation.override(self.language):
             if not self.user.is_authenticated:
                 return {
@@ -197,8 +267,13 @@ class LiveEventConsumer(AsyncWebsocketConsumer):
                     "code": "sign_in",
                     "message": str(translation.gettext("Sign in to take part.")),
                 }
+            # The session is read again before acting as this person: signed out elsewhere, a new
+            # password or a deactivation ends the socket even if the push that closes it was lost.
+            if not session_is_current(user=self.user, session_key=self.session_key, auth_hash=self.auth_hash):
+                return SIGNED_OUT
+            # Across the person's sockets (and processes): twice what one paced socket can send.
             count, window = rate_limit()
-            if ratelimit.hit(f"live:{self.event.pk}", str(self.user.pk), window=window) > count:
+            if ratelimit.hit(f"live:{self.event.pk}", str(self.user.pk), window=window) > 2 * count:
                 return None
             try:
                 obj = self._call(kind, content)

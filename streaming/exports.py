@@ -8,17 +8,19 @@ import io
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from streaming.selectors import AttendanceReport
+from core.spreadsheets import cell_text
+from core.spreadsheets import workbook_sheet as _sheet
+from streaming.selectors import AttendanceReport, VenueReportRow
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["attendance_workbook", "cell_text"]  # cell_text: other apps' exports import it from here
 
 
-def cell_text(value: str) -> str:
-    """Text as text: a leading = + - @ would make a spreadsheet run it as a formula."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+def _attendance(row: VenueReportRow) -> str:
+    """The same word the report page shows beside the venue."""
+    if row.absent:
+        return str(_("Absent"))
+    return str(_("Checked in") if row.checked_in_at else _("Online, not checked in"))
 
 
 def _local(value: datetime.datetime | None) -> datetime.datetime | None:
@@ -28,25 +30,6 @@ def _local(value: datetime.datetime | None) -> datetime.datetime | None:
 
 def _minutes(seconds: float) -> float:
     return round(seconds / 60, 1)
-
-
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], *, first: bool = False):
-    ws = wb.active if first else wb.create_sheet()
-    ws.title = title
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([cell_text(v) if isinstance(v, str) else v for v in row])
-    for index, column in enumerate(header, 1):
-        width = max([len(str(column))] + [len(str(r[index - 1] or "")) for r in rows[:200]]) + 4
-        ws.column_dimensions[get_column_letter(index)].width = min(60, width * 1.6)
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, datetime.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    ws.freeze_panes = "A2"
-    return ws
 
 
 def attendance_workbook(report: AttendanceReport) -> bytes:
@@ -66,6 +49,7 @@ def attendance_workbook(report: AttendanceReport) -> bytes:
             [_("Minutes on air"), _minutes(event.duration_seconds)],
             [_("Invited venues"), totals.venues_invited],
             [_("Venues checked in"), totals.venues_checked_in],
+            [_("Venues that did not take part"), len(report.absent_venues)],
             [_("People at venues"), totals.headcount],
             [_("Members watching on their own"), totals.personal],
             [_("Participant-times"), totals.participants],
@@ -88,6 +72,7 @@ def attendance_workbook(report: AttendanceReport) -> bytes:
                 len(row.members),
                 intervals,
                 _minutes(row.online_seconds),
+                _attendance(row),
             ]
         )
     _sheet(
@@ -101,6 +86,7 @@ def attendance_workbook(report: AttendanceReport) -> bytes:
             _("Members ticked present"),
             _("Online"),
             _("Minutes online"),
+            _("Attendance"),
         ],
         venue_rows,
     )

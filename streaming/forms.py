@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,9 +18,23 @@ class VenueChoiceField(forms.ModelMultipleChoiceField):
         return obj.name
 
 
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    """Members by their full name, as everywhere else on the site."""
+
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name()
+
+
 class EventForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    agenda = forms.CharField(
+        label=_("Agenda"),
+        required=False,
+        max_length=2000,
+        help_text=_("One item per line, e.g. “09:00 Opening”. Shown on the venues' screens while they wait."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
     scheduled_start = forms.DateTimeField(label=_("Starts"), widget=DATETIME_WIDGET)
     scheduled_end = forms.DateTimeField(label=_("Ends"), widget=DATETIME_WIDGET)
     audience = forms.ChoiceField(label=_("Who may watch"), choices=LiveEvent.Audience.choices)
@@ -37,8 +53,10 @@ class EventForm(forms.Form):
             invitable = Venue.objects.filter(pk__in=invitable.values("pk")) | Venue.objects.filter(
                 invitations__event=event
             )
-        self.fields["main_venue"].queryset = invitable.filter(kind=Venue.Kind.MAIN).distinct().order_by("name")
-        self.fields["venues"].queryset = invitable.filter(kind=Venue.Kind.BRANCH).distinct().order_by("name")
+        main_venue = cast(forms.ModelChoiceField, self.fields["main_venue"])
+        main_venue.queryset = invitable.filter(kind=Venue.Kind.MAIN).distinct().order_by("name")
+        venues = cast(forms.ModelMultipleChoiceField, self.fields["venues"])
+        venues.queryset = invitable.filter(kind=Venue.Kind.BRANCH).distinct().order_by("name")
 
     def clean(self):
         data = super().clean()
@@ -60,7 +78,7 @@ class CheckInForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}),
     )
-    members = forms.ModelMultipleChoiceField(
+    members = MemberChoiceField(
         label=_("Party members present"),
         queryset=Venue.objects.none(),
         required=False,
@@ -69,8 +87,8 @@ class CheckInForm(forms.Form):
 
     def __init__(self, *args, venue: Venue, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = members_of_venue(venue)
-        self.fields["members"].label_from_instance = lambda user: user.get_full_name()
+        members = cast(forms.ModelMultipleChoiceField, self.fields["members"])
+        members.queryset = members_of_venue(venue)
 
 
 class AnnouncementForm(forms.Form):
@@ -90,7 +108,7 @@ class ForumQuestionForm(forms.Form):
     def __init__(self, *args, forums, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.forums = {str(f.pk): f for f in forums}
-        self.fields["forum"].choices = [(str(f.pk), f.name) for f in forums]
+        cast(forms.ChoiceField, self.fields["forum"]).choices = [(str(f.pk), f.name) for f in forums]
 
     def clean_forum(self):
         return self.forums[self.cleaned_data["forum"]]

@@ -30,16 +30,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from core.layers import LayerSubscription
 from streaming.services.stream import current_seq, event_group, items_after
 from streaming.wire import text_frame
 
 logger = logging.getLogger(__name__)
 
 Item = tuple[int, str]
-
-
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
 
 
 def batch_frame(items: Sequence[Item]) -> str:
@@ -60,42 +57,42 @@ class EventHub:
         self.members: set[Member] = set()
         self.seq = 0  # highest number delivered (or known to be before this hub's time)
         self.buffer: dict[int, str] = {}
-        self.layer = get_channel_layer()
-        self.channel: str | None = None
-        self.subscribed = False
+        self._resync = asyncio.Event()  # read the database now: pushes may have been lost
+        layer = get_channel_layer()
+        # One channel of this process in the event's group, added again after any layer error and
+        # renewed before it expires (core/layers.py): a Redis restarted empty must not end the pushes.
+        self.subscription = (
+            LayerSubscription(f"live event {event_id}", self._on_layer_message, on_subscribed=self._resync.set)
+            if layer is not None
+            else None
+        )
         self.ready = asyncio.get_running_loop().create_future()
         self._wake = asyncio.Event()
         self._gap_since: float | None = None
         self._tasks: list[asyncio.Task] = []
-        self.batch_seconds = _setting("STREAMING_HUB_BATCH_SECONDS", 0.004)
-        self.gap_seconds = _setting("STREAMING_HUB_GAP_SECONDS", 0.15)
-        self.poll_seconds = _setting("STREAMING_HUB_POLL_SECONDS", 3.0)
+        self.batch_seconds = float(settings.STREAMING_HUB_BATCH_SECONDS)
+        self.gap_seconds = float(settings.STREAMING_HUB_GAP_SECONDS)
+        self.poll_seconds = float(settings.STREAMING_HUB_POLL_SECONDS)
+
+    @property
+    def subscribed(self) -> bool:
+        return self.subscription is not None and self.subscription.subscribed
 
     # --- life cycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         try:
-            await self._subscribe()
+            if self.subscription is not None:
+                await self.subscription.start([self.group])
             # Read after subscribing: anything committed later reaches us through the layer.
             self.seq = await database_sync_to_async(current_seq)(self.event_id)
             self._tasks = [asyncio.create_task(self._deliver_loop()), asyncio.create_task(self._poll_loop())]
-            if self.subscribed:
-                self._tasks.append(asyncio.create_task(self._read_loop()))
             self.ready.set_result(True)
         except BaseException as exc:
             self.ready.set_exception(exc)
+            if self.subscription is not None:
+                await self.subscription.stop()
             raise
-
-    async def _subscribe(self) -> None:
-        if self.layer is None:
-            return
-        try:
-            if self.channel is None:
-                self.channel = await self.layer.new_channel()
-            await self.layer.group_add(self.group, self.channel)
-            self.subscribed = True
-        except Exception:  # no layer (Redis down): the poll loop still delivers, later
-            logger.warning("live hub for event %s could not subscribe; polling instead", self.event_id, exc_info=True)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -103,9 +100,8 @@ class EventHub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.subscribed and self.layer is not None and self.channel is not None:
-            with contextlib.suppress(Exception):
-                await self.layer.group_discard(self.group, self.channel)
+        if self.subscription is not None:
+            await self.subscription.stop()
 
     # --- receiving ----------------------------------------------------------------------------
 
@@ -117,27 +113,21 @@ class EventHub:
         if self.buffer:
             self._wake.set()
 
-    async def _read_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning("live hub for event %s: layer receive failed", self.event_id, exc_info=True)
-                await asyncio.sleep(1.0)
-                continue
-            items = message.get("items")
-            if isinstance(items, list):
-                self.accept((int(seq), str(data)) for seq, data in items)
+    async def _on_layer_message(self, message: dict) -> None:
+        # Items are taken only once the hub knows where the database stood when it subscribed.
+        await asyncio.shield(self.ready)
+        items = message.get("items")
+        if isinstance(items, list):
+            self.accept((int(seq), str(data)) for seq, data in items)
 
     async def _poll_loop(self) -> None:
         """The database is the source of truth: a lost push (or a dead layer) delays, never loses."""
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._resync.wait()
+            self._resync.clear()
             try:
-                if not self.subscribed:
-                    await self._subscribe()
                 latest = await database_sync_to_async(current_seq)(self.event_id)
                 if latest > self.seq and latest not in self.buffer:
                     # Give an in-flight push its chance first; the gap repair fetches the rest.
@@ -240,7 +230,13 @@ async def hub_join(event_id: int, member: Member) -> EventHub:
             raise
         return hub
     hub.members.add(member)
-    await asyncio.shield(hub.ready)
+    try:
+        await asyncio.shield(hub.ready)
+    except BaseException:
+        # Cancelled (Daphne gives up on a socket whose client left while it connected) or the start
+        # failed: nobody calls hub_leave for a socket that never joined, so let go of it here.
+        await hub_leave(hub, member)
+        raise
     return hub
 
 

@@ -1,5 +1,12 @@
-"""The interfaces this app uses from its neighbours, each answering sensibly when the other side is
-missing or failing: the live video (streaming.video) and the Q&A forum (forum).
+"""The interfaces this app uses from its neighbours: the live video (streaming.video) and the Q&A
+forum (forum).
+
+The live video is an optional part, switched by the LIVE_VIDEO_ENABLED setting: off, `streaming.video`
+is not installed (no URLs, sockets, media server or supervisor) and the pages say video is not enabled
+on this platform. On, its modules are imported at start (StreamingConfig.ready → `load`), so a broken
+video module stops the process with its ImportError instead of quietly showing "not enabled". Only
+errors while the video side *runs* are logged and answered with "no video", so video trouble never
+takes an event page down.
 
 streaming.video provides:
 - `streaming.video.selectors.playback_url(event) -> str | None`: the master playlist while on air;
@@ -11,11 +18,12 @@ streaming.video provides:
 
 from __future__ import annotations
 
-import importlib
 import logging
+from types import ModuleType
 from typing import Any
 
-from django.template import TemplateDoesNotExist
+from django.apps import apps
+from django.conf import settings
 from django.template.loader import get_template
 
 logger = logging.getLogger(__name__)
@@ -23,35 +31,43 @@ logger = logging.getLogger(__name__)
 PUBLISH_WIDGET = "streaming_video/publish_widget.html"
 
 
-def _video_selector(name: str):
-    try:
-        module = importlib.import_module("streaming.video.selectors")
-    except ImportError:
-        return None
-    return getattr(module, name, None)
-
-
 def video_available() -> bool:
-    return _video_selector("playback_url") is not None
+    return bool(settings.LIVE_VIDEO_ENABLED)
+
+
+def _video() -> ModuleType | None:
+    """streaming.video's selectors when the part is on; an ImportError is never swallowed."""
+    if not video_available():
+        return None
+    from streaming.video import selectors
+
+    return selectors
+
+
+def load() -> None:
+    """Import what the enabled optional parts provide, so that a broken one fails at start."""
+    if video_available():
+        _video()
+        get_template(PUBLISH_WIDGET)
 
 
 def playback_url(event) -> str | None:
-    selector = _video_selector("playback_url")
-    if selector is None:
+    video = _video()
+    if video is None:
         return None
     try:
-        return selector(event) or None
+        return video.playback_url(event) or None
     except Exception:  # video trouble must not take the page down
         logger.warning("playback_url failed for event %s", event.pk, exc_info=True)
         return None
 
 
 def ingest_status(event) -> Any:
-    selector = _video_selector("ingest_status")
-    if selector is None:
+    video = _video()
+    if video is None:
         return None
     try:
-        return selector(event)
+        return video.ingest_status(event)
     except Exception:
         logger.warning("ingest_status failed for event %s", event.pk, exc_info=True)
         return None
@@ -71,37 +87,27 @@ def replay_url(event) -> str | None:
 
 def rtmp_server_url(host: str) -> str | None:
     """Where an encoder pushes, as the video side configures it (None without it)."""
-    selector = _video_selector("rtmp_server_url")
-    if selector is None:
+    video = _video()
+    if video is None:
         return None
     try:
-        return selector(host)
+        return video.rtmp_server_url(host)
     except Exception:
         logger.warning("rtmp_server_url failed", exc_info=True)
         return None
 
 
 def publish_widget_template() -> str | None:
-    try:
-        get_template(PUBLISH_WIDGET)
-    except TemplateDoesNotExist:
-        return None
-    return PUBLISH_WIDGET
+    return PUBLISH_WIDGET if video_available() else None
 
 
 def forum_question_from_live_available() -> bool:
-    try:
-        module = importlib.import_module("forum.services.live")
-    except ImportError:
-        return False
-    return hasattr(module, "question_from_live")
+    return apps.is_installed("forum")
 
 
 def postable_forums(user) -> list:
-    """Forums where `user` may start a question (empty when the forum app is not there)."""
-    try:
-        from forum.access import PermissionHandler
-        from forum.selectors import postable_forums as forums_for
-    except ImportError:
-        return []
+    """Forums where `user` may start a question."""
+    from forum.access import PermissionHandler
+    from forum.selectors import postable_forums as forums_for
+
     return forums_for(user, handler=PermissionHandler())

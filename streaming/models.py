@@ -67,6 +67,8 @@ class LiveEvent(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # One item per line ("09:00 开场"), shown on the venues' waiting screens before the start.
+    agenda = models.TextField(_("agenda"), blank=True)
     organiser = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="organised_events", verbose_name=_("organiser")
     )
@@ -121,6 +123,10 @@ class LiveEvent(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state == self.State.LIVE
+
+    @property
+    def agenda_items(self) -> list[str]:
+        return [line.strip() for line in self.agenda.splitlines() if line.strip()]
 
     @property
     def is_over(self) -> bool:

@@ -15,10 +15,11 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.access import is_city_wide
 from core.models import User
 from streaming.access import events_visible_to, venues_operated_by
 from streaming.models import (
@@ -95,6 +96,18 @@ def event_lists(user) -> EventLists:
             )
         ),
     )
+
+
+def events_hosted_by(user, *, limit: int = 6) -> list[LiveEvent]:
+    """Live and upcoming events whose host console `user` may open (streaming.access.can_host_event),
+    live first, then by start: the 我的 page's way to the host console."""
+    if not (user.is_authenticated and user.is_active):
+        return []
+    events = LiveEvent.objects.filter(Q(state=State.LIVE) | Q(state=State.SCHEDULED, scheduled_end__gte=timezone.now()))
+    if not is_city_wide(user):
+        events = events.filter(organiser=user)
+    live_first = Case(When(state=State.LIVE, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(events.order_by(live_first, "scheduled_start", "pk")[:limit])
 
 
 @dataclass
@@ -200,7 +213,7 @@ def roster(event: LiveEvent) -> list[RosterRow]:
 
 def question_queue(event: LiveEvent) -> list[Question]:
     """Being answered first, then waiting ones by how many seconded them, then answered."""
-    order = {Question.State.ANSWERING: 0, Question.State.OPEN: 1, Question.State.ANSWERED: 2}
+    order: dict[str, int] = {Question.State.ANSWERING: 0, Question.State.OPEN: 1, Question.State.ANSWERED: 2}
     questions = list(Question.objects.filter(event=event)[:SNAPSHOT_QUESTIONS])
     return sorted(questions, key=lambda q: (order[q.state], -q.seconds if q.state == Question.State.OPEN else 0, q.pk))
 
@@ -240,6 +253,11 @@ class VenueReportRow:
     has_photo: bool
     attendance_id: int | None
 
+    @property
+    def absent(self) -> bool:
+        """Neither checked in nor ever online: nobody at this venue took part."""
+        return self.checked_in_at is None and not self.intervals
+
 
 @dataclass
 class MemberReportRow:
@@ -257,6 +275,10 @@ class AttendanceReport:
     members: list[MemberReportRow] = field(default_factory=list)
     questions: int = 0
     chat_messages: int = 0
+
+    @property
+    def absent_venues(self) -> list[Venue]:
+        return [row.venue for row in self.venues if row.absent]
 
 
 def attendance_report(event: LiveEvent) -> AttendanceReport:

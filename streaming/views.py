@@ -3,7 +3,6 @@ attendance report. Thin: parse, `access_*`, one service, render."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -14,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core import ratelimit
+from core.access import AuthenticatedHttpRequest
+from core.textinput import json_loads
 from streaming import access, integrations, selectors
 from streaming.exports import attendance_workbook
 from streaming.forms import AnnouncementForm, CancelForm, CheckInForm, EventForm, ForumQuestionForm
@@ -42,7 +44,7 @@ def host_action(view: Callable) -> Callable:
     @wraps(view)
     @login_required
     @require_POST
-    def wrapper(request: HttpRequest, event_id: int, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, event_id: int, *args, **kwargs) -> HttpResponse:
         event = access.access_event_by_id(request.user, event_id, for_host=True)
         try:
             done = view(request, event, *args, **kwargs)
@@ -98,6 +100,7 @@ def ui_strings() -> dict[str, str]:
         "secondsAgo": _("%(n)s s ago"),
         "venue": _("Venue"),
         "sent": _("Sent"),
+        "days": _("%(n)s days"),
     }
 
 
@@ -130,6 +133,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "past": past,
             "venue_events": selectors.venue_events_for(request.user) if request.user.is_authenticated else [],
             "may_organise": access.may_organise_events(request.user),
+            # The host console one tap from the list, for the events this person hosts.
+            "hosted_ids": {e.pk for e in selectors.events_hosted_by(request.user, limit=100)},
             "credits": credits,
         },
     )
@@ -139,7 +144,8 @@ def _event_form(request: HttpRequest, form: EventForm, event: LiveEvent | None, 
     """The schedule form: `save(**fields)` is the service call (create or reschedule)."""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        fields = {name: data[name] for name in ("title", "description", "scheduled_start", "scheduled_end", "audience")}
+        names = ("title", "description", "agenda", "scheduled_start", "scheduled_end", "audience")
+        fields = {name: data[name] for name in names}
         try:
             saved = save(**fields, main_venue=data["main_venue"], venues=list(data["venues"]))
         except ValidationError as exc:
@@ -151,7 +157,7 @@ def _event_form(request: HttpRequest, form: EventForm, event: LiveEvent | None, 
 
 
 @login_required
-def event_create(request: HttpRequest) -> HttpResponse:
+def event_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.may_organise_events(request.user):
         raise Http404
     form = EventForm(request.POST or None, organiser=request.user)
@@ -165,11 +171,12 @@ def event_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
+def event_edit(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     initial = {
         "title": event.title,
         "description": event.description,
+        "agenda": event.agenda,
         "scheduled_start": timezone.localtime(event.scheduled_start),
         "scheduled_end": timezone.localtime(event.scheduled_end),
         "audience": event.audience,
@@ -202,7 +209,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     if request.user.is_authenticated and event.state in (LiveEvent.State.SCHEDULED, LiveEvent.State.LIVE):
         operated = access.venues_operated_by(request.user)
         my_venues = list(operated.filter(invitations__event=event).order_by("name"))
-        if event.main_venue and operated.filter(pk=event.main_venue_id).exists():
+        if event.main_venue and operated.filter(pk=event.main_venue.pk).exists():
             my_venues.insert(0, event.main_venue)
     context = _page_context(
         request,
@@ -240,7 +247,7 @@ def _heartbeats_too_fast(request: HttpRequest, *key) -> bool:
 
 def _json_body(request: HttpRequest) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
+        body = json_loads(request.body or b"{}")
     except ValueError:
         raise ValidationError(_("The request was not understood.")) from None
     if not isinstance(body, dict):
@@ -250,7 +257,7 @@ def _json_body(request: HttpRequest) -> dict:
 
 @login_required
 @require_POST
-def watch_heartbeat(request: HttpRequest, event_id: int) -> JsonResponse:
+def watch_heartbeat(request: AuthenticatedHttpRequest, event_id: int) -> JsonResponse:
     """A signed-in person watching on their own device reports every few seconds."""
     event = access.access_event_by_id(request.user, event_id)
     if _heartbeats_too_fast(request, event.pk):
@@ -274,7 +281,7 @@ def watch_heartbeat(request: HttpRequest, event_id: int) -> JsonResponse:
 
 @login_required
 @require_GET
-def venue_screen(request: HttpRequest, event_id: int, venue_id: int) -> HttpResponse:
+def venue_screen(request: AuthenticatedHttpRequest, event_id: int, venue_id: int) -> HttpResponse:
     event, venue = access.access_event_venue(request.user, event_id, venue_id)
     attendance = VenueAttendance.objects.filter(event=event, venue=venue).first()
     form = CheckInForm(
@@ -291,13 +298,14 @@ def venue_screen(request: HttpRequest, event_id: int, venue_id: int) -> HttpResp
         attendance=attendance,
         form=form,
         playback_url=integrations.playback_url(event) if event.is_live else None,
+        replay_url=integrations.replay_url(event),
     )
     return render(request, "streaming/venue_screen.html", context)
 
 
 @login_required
 @require_POST
-def venue_check_in(request: HttpRequest, event_id: int, venue_id: int) -> HttpResponse:
+def venue_check_in(request: AuthenticatedHttpRequest, event_id: int, venue_id: int) -> HttpResponse:
     event, venue = access.access_event_venue(request.user, event_id, venue_id)
     form = CheckInForm(request.POST, request.FILES, venue=venue)
     error = None
@@ -322,7 +330,7 @@ def venue_check_in(request: HttpRequest, event_id: int, venue_id: int) -> HttpRe
             {
                 "ok": True,
                 "headcount": attendance.headcount,
-                "checked_in_at": attendance.checked_in_at.isoformat(),
+                "checked_in_at": attendance.checked_in_at.isoformat() if attendance.checked_in_at else None,
                 "members": attendance.members.count(),
             }
         )
@@ -335,7 +343,7 @@ def venue_check_in(request: HttpRequest, event_id: int, venue_id: int) -> HttpRe
 
 @login_required
 @require_POST
-def venue_heartbeat(request: HttpRequest, event_id: int, venue_id: int) -> JsonResponse:
+def venue_heartbeat(request: AuthenticatedHttpRequest, event_id: int, venue_id: int) -> JsonResponse:
     event, venue = access.access_event_venue(request.user, event_id, venue_id)
     if _heartbeats_too_fast(request, event.pk, venue.pk):
         return JsonResponse({"ok": False, "error": _("Too many requests; wait a moment.")}, status=429)
@@ -361,7 +369,7 @@ def venue_heartbeat(request: HttpRequest, event_id: int, venue_id: int) -> JsonR
 
 @login_required
 @require_GET
-def venue_photo(request: HttpRequest, event_id: int, attendance_id: int) -> HttpResponse:
+def venue_photo(request: AuthenticatedHttpRequest, event_id: int, attendance_id: int) -> HttpResponseBase:
     """A check-in photo, for the hosts and the venue's operators only (never a public media URL)."""
     event = access.access_event_by_id(request.user, event_id)
     attendance = VenueAttendance.objects.filter(event=event, pk=attendance_id).select_related("venue").first()
@@ -381,7 +389,7 @@ def venue_photo(request: HttpRequest, event_id: int, attendance_id: int) -> Http
 
 @login_required
 @require_GET
-def host_console(request: HttpRequest, event_id: int) -> HttpResponse:
+def host_console(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     context = _page_context(
         request,
@@ -410,7 +418,7 @@ def _rtmp_server(request: HttpRequest) -> str:
 @never_cache
 @login_required
 @require_GET
-def host_roster(request: HttpRequest, event_id: int) -> JsonResponse:
+def host_roster(request: AuthenticatedHttpRequest, event_id: int) -> JsonResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     return JsonResponse(
         {
@@ -422,19 +430,19 @@ def host_roster(request: HttpRequest, event_id: int) -> JsonResponse:
 
 
 @host_action
-def host_start(request: HttpRequest, event: LiveEvent) -> str:
+def host_start(request: AuthenticatedHttpRequest, event: LiveEvent) -> str:
     events.event_start(event=event, by=request.user)
     return _("The event is live. Venues join by themselves.")
 
 
 @host_action
-def host_end(request: HttpRequest, event: LiveEvent) -> str:
+def host_end(request: AuthenticatedHttpRequest, event: LiveEvent) -> str:
     events.event_end(event=event, by=request.user)
     return _("The event has ended.")
 
 
 @host_action
-def host_cancel(request: HttpRequest, event: LiveEvent) -> str:
+def host_cancel(request: AuthenticatedHttpRequest, event: LiveEvent) -> str:
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     events.event_cancel(event=event, by=request.user, reason=reason)
@@ -442,13 +450,13 @@ def host_cancel(request: HttpRequest, event: LiveEvent) -> str:
 
 
 @host_action
-def host_rotate_key(request: HttpRequest, event: LiveEvent) -> str:
+def host_rotate_key(request: AuthenticatedHttpRequest, event: LiveEvent) -> str:
     events.stream_key_rotate(event=event, by=request.user)
     return _("The stream key has been replaced; update it in the encoder.")
 
 
 @host_action
-def host_announce(request: HttpRequest, event: LiveEvent) -> str:
+def host_announce(request: AuthenticatedHttpRequest, event: LiveEvent) -> str:
     form = AnnouncementForm(request.POST)
     if not form.is_valid():
         raise ValidationError(" ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -464,19 +472,19 @@ def _question(event: LiveEvent, question_id: int) -> Question:
 
 
 @host_action
-def host_question_answering(request: HttpRequest, event: LiveEvent, question_id: int) -> str:
+def host_question_answering(request: AuthenticatedHttpRequest, event: LiveEvent, question_id: int) -> str:
     chat.question_mark_answering(question=_question(event, question_id), by=request.user)
     return ""
 
 
 @host_action
-def host_question_answered(request: HttpRequest, event: LiveEvent, question_id: int) -> str:
+def host_question_answered(request: AuthenticatedHttpRequest, event: LiveEvent, question_id: int) -> str:
     chat.question_mark_answered(question=_question(event, question_id), by=request.user)
     return ""
 
 
 @host_action
-def host_chat_delete(request: HttpRequest, event: LiveEvent, message_id: int) -> str:
+def host_chat_delete(request: AuthenticatedHttpRequest, event: LiveEvent, message_id: int) -> str:
     message = ChatMessage.objects.select_related("event").filter(event=event, pk=message_id).first()
     if message is None:
         raise Http404
@@ -489,7 +497,7 @@ def host_chat_delete(request: HttpRequest, event: LiveEvent, message_id: int) ->
 
 @login_required
 @require_GET
-def event_report(request: HttpRequest, event_id: int) -> HttpResponse:
+def event_report(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     report = selectors.attendance_report(event)
     questions = selectors.question_queue(event)
@@ -507,7 +515,7 @@ def event_report(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def event_report_xlsx(request: HttpRequest, event_id: int) -> HttpResponse:
+def event_report_xlsx(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     content = attendance_workbook(selectors.attendance_report(event))
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -517,7 +525,7 @@ def event_report_xlsx(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @login_required
-def question_to_forum(request: HttpRequest, event_id: int, question_id: int) -> HttpResponse:
+def question_to_forum(request: AuthenticatedHttpRequest, event_id: int, question_id: int) -> HttpResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     question = _question(event, question_id)
     if not integrations.forum_question_from_live_available():

@@ -15,16 +15,62 @@ None and the hub uses the ASGI `send`. It writes directly only while Twisted has
 the socket (so frames never overtake each other) and the WebSocket is open; whatever the kernel does
 not take at once is queued with Twisted, which sends it in order. Frames from the server are never
 masked, and an uncompressed frame is valid whether or not compression was negotiated (RFC 7692).
+
+Fenced: the private attributes it reads belong to exact releases. `PROVEN_WITH` names the versions
+the fast path was proven with (tests/e2e/test_live_wire_daphne.py: engaged on a real Daphne, and the
+ASGI path delivers the same frames in the same order); with any other version installed it stays off
+and says so once in the log and in /healthz (`live_writes`). test_wire.py fails when requirements.lock
+moves a pin away from `PROVEN_WITH`: re-run the Daphne test and bench/fanout.py, then update both.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from importlib import metadata
 
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+# The releases whose private attributes DirectWriter and _daphne_protocol read (see the docstring).
+PROVEN_WITH = {"daphne": "4.2.3", "channels": "4.3.2", "autobahn": "26.10.2", "Twisted": "26.10.0"}
+
+# Frames handed to sockets by the hub, by path, in this process (reported by /healthz).
+frames_written = {"direct": 0, "asgi": 0}
+_why_off: list[str] = []  # [] until checked; then [""] when on, [reason] when off
+
+
+def _version_mismatch() -> str:
+    for package, proven in PROVEN_WITH.items():
+        try:
+            installed = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            installed = "missing"
+        if installed != proven:
+            return f"{package} {installed} is not {proven}, the version direct writes were proven with"
+    return ""
+
+
+def direct_writes_off_reason() -> str:
+    """Why frames go through the ASGI path only in this process, or "" when direct writes are on."""
+    if not settings.STREAMING_DIRECT_WRITES:
+        return "switched off (STREAMING_DIRECT_WRITES=0)"
+    if not _why_off:
+        _why_off.append(_version_mismatch())
+        if _why_off[0]:
+            logger.warning("Live chat frames go through the ASGI path only: %s", _why_off[0])
+    return _why_off[0]
+
+
+def live_writes_report() -> dict:
+    """For /healthz: which path this process's live frames take, and how many took each."""
+    reason = direct_writes_off_reason()
+    report: dict = {"direct_writes": not reason, "frames_direct": frames_written["direct"]}
+    report["frames_asgi"] = frames_written["asgi"]
+    if reason:
+        report["reason"] = reason
+    return report
 
 
 def text_frame(payload: str) -> bytes:
@@ -65,7 +111,7 @@ class DirectWriter:
 
     @classmethod
     def for_send(cls, send) -> DirectWriter | None:
-        if not getattr(settings, "STREAMING_DIRECT_WRITES", True):
+        if direct_writes_off_reason():
             return None
         try:
             from twisted.internet import tcp

@@ -47,6 +47,7 @@ CONFIG_VARS = (
     "CACHE_PREFIX",
     "DEBUG",
     "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
     "DJANGO_SETTINGS_MODULE",
@@ -77,11 +78,12 @@ def random_loopback_ip() -> str:
     return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
 
 
-def subprocess_database_url() -> str:
-    """DATABASE_URL of the database pytest-django created, for a subprocess to open."""
+def subprocess_database_url(name: str | None = None) -> str:
+    """DATABASE_URL of the database pytest-django created (or of database `name` on the same
+    server, or SQLite file `name`), for a subprocess to open."""
     from django.db import connection
 
-    sd = connection.settings_dict
+    sd = {**connection.settings_dict, **({"NAME": name} if name else {})}
     if connection.vendor == "sqlite":
         name = str(sd["NAME"])
         if name == ":memory:" or name.startswith("file:"):
@@ -338,7 +340,9 @@ def ws_connect(server: DaphneProcess, *, sessionid: str | None = None, origin: s
 
 # --- Browser --------------------------------------------------------------------------------
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# `make test` passes the Chromium it found (or refuses to start, saying what to install).
+CHROMIUM = Path(os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_MISSING = f"Chromium is not installed at {CHROMIUM}: apt-get install chromium fonts-noto-cjk (or set CHROMIUM)"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -368,16 +372,13 @@ def in_thread(fn):
 
 @contextlib.contextmanager
 def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
-    """The system Chromium, headless, through Playwright; the test is skipped (failed on CI) without it.
+    """The system Chromium, headless, through Playwright; the test fails, never skips, without it.
 
     Open it from a fixture that depends on the test's data fixtures: Playwright's sync API runs an
     event loop in this thread, and Django refuses ORM calls while one is running.
     """
     if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -388,3 +389,19 @@ def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def stored_session_for(user):
+    """A stored session that signs `user` in, as the sign-in view leaves it: put it in a socket test's
+    scope["session"] beside scope["user"] (sockets re-read it before acting, core/socket_sessions.py)."""
+    from importlib import import_module
+
+    from django.conf import settings as django_settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return store

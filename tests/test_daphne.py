@@ -34,7 +34,7 @@ def test_healthz_reports_every_part_ok(daphne):
 
     report = response.json()
     assert response.status_code == 200 and report["ok"] is True, f"{report}{daphne.diagnostics()}"
-    assert {"database", "cache", "channel_layer", "tasks", "ffmpeg"} <= set(report["checks"])
+    assert {"database", "cache", "channel_layer", "push", "tasks", "ffmpeg"} <= set(report["checks"])
     # The server talks to the same kind of database as this test run.
     assert report["checks"]["database"]["vendor"] == connection.vendor
 

@@ -6,6 +6,8 @@ it is what an operator reads in a service log.
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
 import subprocess
 import sys
@@ -99,7 +101,10 @@ def test_daphne_stops_with_one_line_on_an_unreachable_database():
     result = run(
         ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         DATABASE_URL="postgres://nobody:secret@127.0.0.1:1/nowhere",
-        DJANGO_SETTINGS_MODULE=None,  # config.asgi's own default, as an operator starts it
+        DJANGO_SETTINGS_MODULE=None,  # config.asgi's own default (production), as an operator starts it
+        SECRET_KEY=secrets.token_urlsafe(45),
+        FIELD_ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        ALLOWED_HOSTS="example.org",
     )
 
     assert_one_line_naming(result, "DATABASE_URL")
@@ -108,6 +113,27 @@ def test_daphne_stops_with_one_line_on_an_unreachable_database():
 
 
 PROD = "config.settings.prod"
+FIELD_KEY = "cHJvZC10ZXN0LWZpZWxkLWtleS1mb3ItY2hlY2tzLi4="
+
+
+@pytest.mark.parametrize("entry", ["config.asgi", "config.wsgi"])
+@pytest.mark.parametrize("key", [None, "dev-only-insecure-key-change-me-in-production-3b9f1c"])
+def test_a_bare_server_runs_production_settings_and_wants_a_real_key(scratch_db, entry, key):
+    """Started without DJANGO_SETTINGS_MODULE, a server must not come up with DEBUG on and a public key."""
+    result = run(["-c", f"import {entry}"], DJANGO_SETTINGS_MODULE=None, SECRET_KEY=key, DATABASE_URL=scratch_db)
+
+    assert_one_line_naming(result, "SECRET_KEY")
+    assert result.returncode == EXIT_CONFIG
+
+
+def test_the_demo_generates_its_own_key_once(tmp_path):
+    """No key ships in the repository: the dev settings make one on first run and keep it."""
+    show = ["-c", "from django.conf import settings; print(settings.SECRET_KEY)"]
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.dev", "SECRET_KEY": None, "VAR_DIR": str(tmp_path)}
+    first, again = run(show, **env), run(show, **env)
+    key = first.stdout.strip()
+    assert len(key) >= 50 and again.stdout.strip() == key, first.stderr
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # its owner's only
 
 
 def test_production_settings_pass_the_deployment_checklist(scratch_db):
@@ -118,6 +144,7 @@ def test_production_settings_pass_the_deployment_checklist(scratch_db):
         "WARNING",
         DJANGO_SETTINGS_MODULE=PROD,
         SECRET_KEY=secrets.token_urlsafe(45),
+        FIELD_ENCRYPTION_KEY=FIELD_KEY,
         ALLOWED_HOSTS="example.org",
         DATABASE_URL=scratch_db,
     )
@@ -129,3 +156,33 @@ def test_production_refuses_to_start_without_a_secret_key(scratch_db):
     result = manage("check", DJANGO_SETTINGS_MODULE=PROD, ALLOWED_HOSTS="example.org", DATABASE_URL=scratch_db)
 
     assert_one_line_naming(result, "SECRET_KEY")
+
+
+def test_production_refuses_to_start_without_a_field_encryption_key(scratch_db):
+    result = manage(
+        "check",
+        DJANGO_SETTINGS_MODULE=PROD,
+        SECRET_KEY=secrets.token_urlsafe(45),
+        ALLOWED_HOSTS="example.org",
+        DATABASE_URL=scratch_db,
+    )
+
+    assert_one_line_naming(result, "FIELD_ENCRYPTION_KEY")
+
+
+def test_a_malformed_field_encryption_key_is_named(scratch_db):
+    result = manage("check", FIELD_ENCRYPTION_KEY="too-short", DATABASE_URL=scratch_db)
+
+    line = assert_one_line_naming(result, "FIELD_ENCRYPTION_KEY")
+    assert "too-short" not in line
+
+
+def test_the_embedded_default_makes_and_keeps_its_own_field_key(tmp_path, scratch_db):
+    var = tmp_path / "var"
+    first = manage("check", VAR_DIR=str(var), DATABASE_URL=scratch_db, FIELD_ENCRYPTION_KEY=None)
+    assert first.returncode == 0, first.stderr
+    key_file = var / "field-encryption.key"
+    key = key_file.read_text()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    again = manage("check", VAR_DIR=str(var), DATABASE_URL=scratch_db, FIELD_ENCRYPTION_KEY=None)
+    assert again.returncode == 0 and key_file.read_text() == key

@@ -10,14 +10,14 @@ from cms.models import DepartmentUpdatesPage, GuidePage, NewsPage, ServicePage, 
 from cms.search import cms_search_pages
 from core.models import Department, Membership, Role, User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("cms-demo")]
 
 SCALE = 0.02
 
 
 @pytest.fixture
-def seeded(db):
-    call_command("seed_demo", scale=SCALE, verbosity=0)
+def seeded(demo_seeded, db):
+    """The module's demo (made once); changes a test makes are rolled back after it."""
 
 
 def test_every_department_has_a_section_with_updates_and_an_editor_group(seeded):

@@ -1,12 +1,34 @@
 """Settings for the test suite: same stack as dev, fast hashing, a shareable test database."""
 
+import atexit
 import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, DATABASES, VAR_DIR
+from .base import CACHES, CHANNEL_LAYERS, DATABASES
+
+# Everything a test run writes (the SQLite test database, uploads, converted and demo media, live output,
+# caches) goes to a temporary directory of this test process, never the developer's var/. Each pytest
+# process (each xdist worker) makes its own; the servers it starts (Daphne, supervisors, with these
+# settings) inherit it through MEDIA_ROOT / TEST_SCRATCH_DIR and so serve what the tests wrote.
+if "pytest" in sys.modules or not os.environ.get("TEST_SCRATCH_DIR"):
+    os.environ["TEST_SCRATCH_DIR"] = tempfile.mkdtemp(prefix="dangjian-test-")
+    atexit.register(shutil.rmtree, os.environ["TEST_SCRATCH_DIR"], ignore_errors=True)
+    os.environ["MEDIA_ROOT"] = str(Path(os.environ["TEST_SCRATCH_DIR"]) / "media")
+SCRATCH_DIR = Path(os.environ["TEST_SCRATCH_DIR"])
+MEDIA_ROOT = Path(os.environ["MEDIA_ROOT"])
+LIVE_MEDIA_ROOT = Path(os.environ.get("LIVE_MEDIA_ROOT") or MEDIA_ROOT / "live")
+LIVE_RUN_DIR = Path(os.environ.get("LIVE_RUN_DIR") or SCRATCH_DIR / "run")
+LIVE_RELAY_SOCKET = os.environ.get("LIVE_RELAY_SOCKET") or str(LIVE_RUN_DIR / "relay.sock")
+CACHES["machina_attachments"]["LOCATION"] = str(SCRATCH_DIR / "cache" / "machina_attachments")
 
 DEBUG = False
 SECRET_KEY = "test-only-key-not-secret-5c1e8a7d2f"
+# A fixed key for tests only (like SECRET_KEY above); the encryption tests read the database file.
+FIELD_ENCRYPTION_KEY = "dGVzdC1vbmx5LWZpZWxkLWtleS1ub3Qtc2VjcmV0ISE="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
@@ -14,7 +36,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 # test process: Django deletes an existing test database file before creating its own, so two
 # runs sharing one name (two terminals, one checkout) broke each other with "disk I/O error".
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(SCRATCH_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:  # the same on PostgreSQL: one test database per test process
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
@@ -31,6 +53,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# A test may stretch the live hub's database poll (streaming/hub.py) to prove that a delivery came by push.
+STREAMING_HUB_POLL_SECONDS = float(os.environ.get("STREAMING_HUB_POLL_SECONDS") or 3.0)
 # Tests roll back their transactions, so a publish never bumps the CMS page-cache generation:
 # cached pages would leak from one test to the next. The cache's own tests switch it on.
 CMS_PAGE_CACHE_SECONDS = 0
@@ -38,6 +62,3 @@ CMS_PAGE_CACHE_SECONDS = 0
 # Daphne subprocesses in tests serve static files straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-
-# A fresh clone has no var/ yet; the SQLite test database file lives there.
-VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -11,16 +11,7 @@ import itertools
 import random
 
 from core.demo import names
-
-# GB 11643-1999: weights of the first 17 digits and the check character for each sum mod 11.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def id_check_digit(first17: str) -> str:
-    """The 18th character of a resident ID number (GB 11643) for its first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+from core.validators import id_check_digit
 
 
 def id_number_is_valid(value: str) -> bool:

@@ -438,6 +438,7 @@ DEMO_PEOPLE: dict[str, tuple[str, str]] = {
     "demo_community": ("刘桂兰", "19900000004"),
     "demo_town": ("陈立新", "19900000005"),
     "demo_department": ("杨海涛", "19900000006"),
+    "demo_supervisor": ("郑卫东", "19900000014"),
     "demo_venue": ("赵明", "19900000007"),
     "demo_editor": ("黄丽华", "19900000008"),
     "demo_reviewer": ("周文博", "19900000009"),

@@ -12,6 +12,7 @@ of one, and the next run finishes the job.
 
 from __future__ import annotations
 
+import contextvars
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,14 @@ from django.db import transaction
 from django.utils.module_loading import module_has_submodule
 
 DEFAULT_SEED = 210681
+
+_seeding: contextvars.ContextVar[bool] = contextvars.ContextVar("demo_seeding", default=False)
+
+
+def seeding() -> bool:
+    """Whether a demo step is running (its after-commit hooks included). Derived data that a last
+    step rebuilds from everything (the dashboards' rollups) need not be kept up record by record."""
+    return _seeding.get()
 
 
 @dataclass
@@ -69,12 +78,18 @@ def demo_step(*, order: int, models: Iterable[str] = (), name: str | None = None
     return register
 
 
+def _is_project_app(path: Path, base_dir: Path) -> bool:
+    resolved = path.resolve()
+    return resolved.is_relative_to(base_dir) and ".venv" not in resolved.relative_to(base_dir).parts
+
+
 def discover() -> list[Step]:
     """Import every project app's `demo` module, then return all registered steps in order."""
     base_dir = Path(settings.BASE_DIR).resolve()
     for app_config in apps.get_app_configs():
-        # Only the project's top-level apps: third-party packages are not ours to seed.
-        if Path(app_config.path).resolve().parent == base_dir and module_has_submodule(app_config.module, "demo"):
+        # Only the project's own apps (top-level or nested, like governance.reports): third-party
+        # packages, wherever the virtualenv lives, are not ours to seed.
+        if _is_project_app(Path(app_config.path), base_dir) and module_has_submodule(app_config.module, "demo"):
             module = import_module(f"{app_config.name}.demo")
             if module_has_submodule(module, "steps"):
                 import_module(f"{app_config.name}.demo.steps")
@@ -85,5 +100,9 @@ def run_step(step: Step, ctx: DemoContext) -> str | None:
     # A random generator per step, seeded by its name: adding or skipping a step elsewhere never
     # changes what this one produces. Demo data must be reproducible, not secret.
     ctx.rng = random.Random(f"{ctx.seed}:{step.name}")  # noqa: S311
-    with transaction.atomic():
-        return step.func(ctx)
+    token = _seeding.set(True)
+    try:
+        with transaction.atomic():
+            return step.func(ctx)
+    finally:
+        _seeding.reset(token)

@@ -1,5 +1,5 @@
 """Core's demo-data steps: the administrative tree of 东港市, departments, party organisations,
-people with their roles, grid residents, the CMS groups and one demo account per role.
+people with their roles, the CMS groups and one demo account per role.
 
 Each step checks for its own rows first (by fixed codes and usernames), so a second run only
 reads. Trees are written through the services, which own the path scheme; people, memberships and
@@ -17,15 +17,14 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
-from django.utils import timezone
 
 from core.access import AREA_ROLES
 from core.demo import names
-from core.demo.generate import PeopleMaker, apportion, generation_of
+from core.demo.generate import PeopleMaker, apportion
 from core.demo.registry import DemoContext, demo_step
 from core.models import Area, Department, Membership, PartyOrg, Role, User
-from core.services.orgs import ROLE_SCOPE, area_create, membership_grant, party_org_create
-from governance.models import CareTag, Resident
+from core.services.orgs import ROLE_SCOPE, membership_grant
+from core.services.trees import area_create, party_org_create
 
 BATCH = 1000
 
@@ -378,7 +377,8 @@ def seed_cms_groups(ctx: DemoContext) -> str:
             if home is not None and (group_name, codename) not in held:
                 GroupPagePermission.objects.create(group=group, page=home, permission=page_perms[codename])
                 created += 1
-    # Wagtail's default workflow asks its "Moderators" group to approve; let our reviewers approve too.
+    # Wagtail's default workflow asks its "Moderators" group (renamed 审核员 by cms 0006) to approve; where
+    # the groups predate that migration, let our reviewers approve too.
     reviewers = groups[REVIEWER_GROUP]
     for task in GroupApprovalTask.objects.filter(active=True).exclude(groups=reviewers):
         task.groups.add(reviewers)
@@ -503,9 +503,13 @@ def seed_people(ctx: DemoContext) -> str:
     for town in towns:
         batch.grant(batch.person(generation_weights=staff), Role.VENUE_OPERATOR, party_org=town_branches[town.pk])
     for department in departments:
-        for _ in range(ctx.scaled(rng.randint(4, 8))):
+        for n in range(ctx.scaled(rng.randint(4, 8))):
             i = batch.person(generation_weights=staff)
             batch.grant(i, Role.DEPARTMENT_STAFF, department=department)
+            if n == 0:
+                # The section chief also leads it (分管): overdue reports are escalated to them (督办).
+                # Granted to an existing person, so the rest of the generated city stays the same.
+                batch.grant(i, Role.DEPARTMENT_SUPERVISOR, department=department)
             maybe_member(i, department_branches[department.pk], 0.7)
         # Each department edits its own work-update section (机关工作动态).
         i = batch.person(generation_weights=staff)
@@ -560,6 +564,7 @@ DEMO_ROLES: dict[str, tuple[str | None, str | None]] = {
     "demo_community": (Role.COMMUNITY_STAFF, "village"),
     "demo_town": (Role.TOWN_STAFF, "town"),
     "demo_department": (Role.DEPARTMENT_STAFF, "department"),
+    "demo_supervisor": (Role.DEPARTMENT_SUPERVISOR, "department"),
     "demo_venue": (Role.VENUE_OPERATOR, "branch"),
     "demo_editor": (Role.EDITOR, None),
     "demo_reviewer": (Role.REVIEWER, None),
@@ -655,121 +660,3 @@ def demo_account_rows(password: str) -> list[tuple[str, str, str, str]]:
                 scope = str(m.department or m.party_org or "全市")
             rows.append((username, str(Role(m.role).label), scope, password))
     return rows
-
-
-# --- Residents -----------------------------------------------------------------------------------
-
-# Household kinds with their weights in communities (urban) and villages (rural).
-_HOUSEHOLDS = {
-    "elderly_alone": (10, 15),
-    "elderly_couple": (12, 15),
-    "family": (38, 25),
-    "three_generations": (12, 10),
-    "left_behind": (3, 15),
-    "young": (14, 10),
-    "single": (11, 10),
-}
-
-
-def _household(rng: random.Random, kind: str) -> list[tuple[int, str, str]]:
-    """Members as (age, sex, relation); the relation decides who shares the family surname."""
-    if kind == "elderly_alone":
-        return [(rng.randint(65, 92), rng.choice("mf"), "head")]
-    if kind == "elderly_couple":
-        age = rng.randint(60, 86)
-        return [(age, "m", "head"), (max(58, age - rng.randint(0, 5)), "f", "spouse")]
-    if kind == "young":
-        age, sex = rng.randint(22, 38), rng.choice("mf")
-        couple = rng.random() < 0.5
-        return [(age, sex, "head")] + ([(age + rng.randint(-3, 3), "mf"[sex == "m"], "spouse")] if couple else [])
-    if kind == "single":
-        return [(rng.randint(39, 64), rng.choice("mf"), "head")]
-    parent_age = rng.randint(28, 50)
-    parents = [(parent_age, "m", "head"), (parent_age - rng.randint(0, 4), "f", "spouse")]
-    children = [
-        (rng.randint(1, min(20, parent_age - 22)), rng.choice("mf"), "child") for _ in range(rng.choice([1, 1, 2]))
-    ]
-    if kind == "family":
-        return parents + children
-    grandparent_age = max(parent_age + 22, rng.randint(56, 84))
-    grandparents = [
-        (grandparent_age, "m", "grandparent"),
-        (grandparent_age - rng.randint(0, 4), "f", "grandparent_spouse"),
-    ]
-    if rng.random() < 0.4:
-        grandparents = [grandparents[rng.randrange(2)]]
-    if kind == "three_generations":
-        return grandparents + parents + children
-    # Left-behind children: parents work away (in 大连, 沈阳 or abroad); grandparents raise them.
-    minors = [(rng.randint(3, 16), sex, "child") for _, sex, _ in children]
-    return grandparents + minors
-
-
-def _address(rng: random.Random, urban: bool, used: set[str]) -> str:
-    while True:
-        if urban:
-            building, unit, floor = rng.randint(1, 32), rng.randint(1, 6), rng.randint(1, 18)
-        else:
-            building, unit, floor = rng.randint(1, 12), rng.randint(1, 3), rng.randint(1, 6)
-        address = f"{building}-{unit}-{floor}{rng.randint(1, 2):02d}"
-        if address not in used:
-            used.add(address)
-            return address
-
-
-@demo_step(order=140, models=("governance.Resident",))
-def seed_residents(ctx: DemoContext) -> str:
-    city = Area.objects.get(code=names.CITY_CODE)
-    if Resident.objects.filter(grid__path__startswith=city.path).exists():
-        return "skipped: residents are there"
-    rng = ctx.rng
-    today = timezone.localdate()
-    maker = PeopleMaker(rng, used_mobiles=set(User.objects.exclude(mobile=None).values_list("mobile", flat=True)))
-    grid_workers = dict(
-        Membership.objects.filter(role=Role.GRID_WORKER, area__path__startswith=city.path).values_list(
-            "area_id", "user_id"
-        )
-    )
-    kinds = list(_HOUSEHOLDS)
-    residents: list[Resident] = []
-    for grid in Area.objects.filter(level=Area.Level.GRID, path__startswith=city.path).order_by("path"):
-        urban = grid.name.split("第")[0].endswith("社区")
-        weights = [w[0] if urban else w[1] for w in _HOUSEHOLDS.values()]
-        target = rng.randint(5, 12)
-        used_addresses: set[str] = set()
-        count = 0
-        while count < target:
-            kind = rng.choices(kinds, weights=weights)[0]
-            members = _household(rng, kind)
-            address = _address(rng, urban, used_addresses)
-            family_name = maker.surname()
-            low_income = rng.random() < (0.04 if urban else 0.07)
-            for age, sex, relation in members:
-                birth_year = today.year - age
-                surname = family_name if relation in {"head", "child", "grandparent"} else maker.surname()
-                tags = []
-                if kind == "elderly_alone":
-                    tags.append(CareTag.ELDERLY_ALONE.value)
-                if kind == "left_behind" and relation == "child":
-                    tags.append(CareTag.LEFT_BEHIND_CHILD.value)
-                if rng.random() < 0.025:
-                    tags.append(CareTag.DISABLED.value)
-                if low_income:
-                    tags.append(CareTag.LOW_INCOME.value)
-                # Children under 16 rarely have their own phone; the minimum is collected.
-                has_phone = age >= 16 and rng.random() < (0.7 if age >= 75 else 0.93)
-                residents.append(
-                    Resident(
-                        grid=grid,
-                        name=surname + maker.given_name(sex, generation_of(birth_year)),
-                        birth_year=birth_year,
-                        phone=maker.mobile() if has_phone else "",
-                        id_number=maker.id_number(birth_year=birth_year, sex=sex, today=today),
-                        address=address,
-                        care_tags=tags,
-                        created_by_id=grid_workers.get(grid.pk),
-                    )
-                )
-            count += len(members)
-    Resident.objects.bulk_create(residents, batch_size=BATCH)
-    return f"{len(residents)} residents"

@@ -7,15 +7,19 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from core.client_address import client_address
+from core.masking import mask_name
 from core.models import AuditLog, User
 
+# A record with one of these fields describes a person: its name is kept masked in the log, like on screen.
+PERSONAL_FIELDS = {"phone", "mobile", "id_number"}
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is forgeable unless a trusted proxy sets it, and the
-    # deployment docs put Daphne behind one that overwrites REMOTE_ADDR (--proxy-headers).
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+
+def audit_label(obj: models.Model) -> str:
+    label = str(obj)[:200]
+    if PERSONAL_FIELDS & {field.name for field in obj._meta.get_fields()}:
+        return mask_name(label)
+    return label
 
 
 def audit_record(
@@ -31,7 +35,7 @@ def audit_record(
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        ip=client_ip(request),
+        object_repr=audit_label(obj) if obj is not None else "",
+        ip=client_address(request),
         detail=detail or {},
     )

@@ -30,7 +30,8 @@ def notice_recipients(area: Area):
 
 
 def notice_broadcast(*, by: User, area: Area, title: str, body: str, url: str = "") -> list[Notification]:
-    if not (notice_may_send(by) and can_change_area(by, area)):
+    # Notices go to places the sender keeps; the operations centre addresses the whole city.
+    if not (notice_may_send(by) and (is_city_wide(by) or can_change_area(by, area))):
         raise PermissionDenied
     rows = notification_send_many(
         recipients=list(notice_recipients(area).only("pk")), kind="core.notice", title=title, body=body, url=url

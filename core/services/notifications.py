@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from core.layers import layer_push
 from core.models import Notification, User
-
-logger = logging.getLogger(__name__)
 
 
 def user_group(user_id: int) -> str:
@@ -21,14 +17,10 @@ def user_group(user_id: int) -> str:
 
 def _push(messages: list[tuple[int, dict]]) -> None:
     """Best effort: the database already holds every notification, so a dead layer loses nothing."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        for user_id, payload in messages:
-            async_to_sync(layer.group_send)(user_group(user_id), {"type": "notification.push", "payload": payload})
-    except Exception:  # the layer is a signal; Redis being down must not break the request
-        logger.warning("notification push failed; clients will catch up on reconnect", exc_info=True)
+    for user_id, payload in messages:
+        message = {"type": "notification.push", "payload": payload}
+        if not layer_push(user_group(user_id), message, what="notification push"):
+            return  # the layer is down: the rest would wait for it in vain
 
 
 def _payload(n: Notification, unread: int) -> dict:

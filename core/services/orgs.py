@@ -1,4 +1,4 @@
-"""Writes to the organisation trees and role memberships."""
+"""Writes to role memberships (the trees themselves: core.services.trees)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ ROLE_SCOPE: dict[str, str | None] = {
     Role.COMMUNITY_STAFF: "area",
     Role.TOWN_STAFF: "area",
     Role.DEPARTMENT_STAFF: "department",
+    Role.DEPARTMENT_SUPERVISOR: "department",
     Role.VENUE_OPERATOR: "party_org",
     Role.EDITOR: "department?",
     Role.REVIEWER: None,
@@ -26,38 +27,6 @@ ROLE_SCOPE: dict[str, str | None] = {
 }
 assert set(ROLE_SCOPE) == set(Role.values)
 assert set(AREA_ROLES) | set(PARTY_ORG_ROLES) <= set(ROLE_SCOPE)
-
-_LEVEL_PARENT = {
-    Area.Level.CITY: None,
-    Area.Level.TOWN: Area.Level.CITY,
-    Area.Level.VILLAGE: Area.Level.TOWN,
-    Area.Level.GRID: Area.Level.VILLAGE,
-}
-
-
-def _child_path(parent_path: str | None, code: str) -> str:
-    if "/" in code or not code:
-        raise ValidationError(_("The code must not be empty or contain “/”."))
-    return f"{parent_path or '/'}{code}/"
-
-
-def area_create(*, name: str, code: str, level: int, parent: Area | None = None, **fields) -> Area:
-    expected = _LEVEL_PARENT[Area.Level(level)]
-    if (parent is None) != (expected is None) or (parent is not None and parent.level != expected):
-        raise ValidationError(_("The area's level does not match its parent's."))
-    path = _child_path(parent.path if parent else None, code)
-    return Area.objects.create(
-        name=name, code=code, level=level, parent=parent, path=path, depth=path.count("/") - 1, **fields
-    )
-
-
-def party_org_create(
-    *, name: str, code: str, kind: str, parent: PartyOrg | None = None, area: Area | None = None
-) -> PartyOrg:
-    path = _child_path(parent.path if parent else None, code)
-    return PartyOrg.objects.create(
-        name=name, code=code, kind=kind, parent=parent, area=area, path=path, depth=path.count("/") - 1
-    )
 
 
 def membership_grant(

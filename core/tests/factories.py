@@ -5,7 +5,8 @@ from __future__ import annotations
 import factory
 
 from core.models import Area, Department, PartyOrg, Role, User
-from core.services.orgs import area_create, membership_grant, party_org_create
+from core.services.orgs import membership_grant
+from core.services.trees import area_create, party_org_create
 
 DEFAULT_PASSWORD = "Test-pass-2026"
 

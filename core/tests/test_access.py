@@ -18,6 +18,7 @@ EXPECTED_AREAS = {
     "community_staff": {"village_a", "grid_a", "grid_a2"},
     "town_staff": {"town_a", "village_a", "grid_a", "grid_a2"},
     "department_staff": set(),
+    "department_supervisor": set(),
     "venue_operator": set(),
     "editor": set(),
     "reviewer": set(),
@@ -40,6 +41,7 @@ def world(tree):
         "community_staff": {"area": tree["village_a"]},
         "town_staff": {"area": tree["town_a"]},
         "department_staff": {"department": dept_a},
+        "department_supervisor": {"department": dept_a},
         "venue_operator": {"party_org": branch_a},
         "editor": {},
         "reviewer": {},
@@ -72,7 +74,35 @@ def test_area_matrix(world, role):
                 access.access_area_by_id(user, world[name].pk)
 
 
-EXPECTED_DEPARTMENTS = {"department_staff": {"dept_a"}, "ops_admin": {"dept_a", "dept_b"}}
+# Which areas each role may change: those it keeps. The operations centre views all, changes none.
+EXPECTED_CHANGE = {**EXPECTED_AREAS, "ops_admin": set()}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED_CHANGE))
+def test_area_change_matrix(world, role):
+    user = world["users"][role]
+    changeable = {name for name in AREAS if access.can_change_area(user, world[name])}
+    assert changeable == EXPECTED_CHANGE[role]
+    for name in AREAS:
+        if name in EXPECTED_CHANGE[role]:
+            assert access.access_area_by_id(user, world[name].pk, for_change=True) == world[name]
+        else:
+            with pytest.raises(Http404):
+                access.access_area_by_id(user, world[name].pk, for_change=True)
+
+
+def test_superuser_views_everything_and_changes_nothing(world):
+    from core.tests.factories import UserFactory
+
+    root = UserFactory(is_superuser=True)
+    assert access.can_view_area(root, world["grid_b"]) and not access.can_change_area(root, world["grid_b"])
+
+
+EXPECTED_DEPARTMENTS = {
+    "department_staff": {"dept_a"},
+    "department_supervisor": {"dept_a"},
+    "ops_admin": {"dept_a", "dept_b"},
+}
 EXPECTED_ORGS = {
     "member": {"branch_a"},
     "venue_operator": {"branch_a"},
@@ -151,3 +181,31 @@ def test_membership_uniqueness_holds_in_the_database(world):
     with pytest.raises(IntegrityError), transaction.atomic():
         Membership.objects.create(user=user, role=Role.REVIEWER)  # same role, no scope: a duplicate
     Membership.objects.create(user=user, role=Role.EDITOR, department=world["dept_a"])
+
+
+# "Members" for members-only courses, lessons and live events: one rule, defined in core.access.
+MEMBER_AUDIENCE = {role: role not in {"resident", "anonymous"} for role in EXPECTED_AREAS}
+
+
+@pytest.mark.parametrize("role", list(MEMBER_AUDIENCE))
+def test_member_audience_matrix(world, role):
+    from learning.access import can_view_course
+    from learning.models import CoursePage, Visibility
+    from streaming.access import can_view_event
+    from streaming.models import LiveEvent
+
+    user = world["users"][role]
+    assert access.is_member_audience(user) is MEMBER_AUDIENCE[role]
+    # Both apps follow it: a members-only course and a members-only live event open to these people.
+    assert can_view_course(user, CoursePage(title="x", visibility=Visibility.MEMBERS)) is MEMBER_AUDIENCE[role]
+    assert can_view_event(user, LiveEvent(title="x", audience=LiveEvent.Audience.MEMBERS)) is MEMBER_AUDIENCE[role]
+
+
+def test_member_audience_excludes_the_inactive_and_includes_superusers(world):
+    from core.tests.factories import UserFactory
+
+    member = world["users"]["member"]
+    member.is_active = False
+    member.__dict__.pop("_memberships_cache", None)
+    assert not access.is_member_audience(member)
+    assert access.is_member_audience(UserFactory(is_superuser=True))

@@ -1,5 +1,7 @@
 """The notification socket through Channels' communicator and the in-memory layer."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
@@ -9,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from core.routing import websocket_urlpatterns
 from core.services.notifications import notification_send
 from core.tests.factories import UserFactory
+from tests.support import stored_session_for
 
 app = URLRouter(websocket_urlpatterns)
 # Serialized rollback: a plain flush re-runs post_migrate, which re-creates content types and
@@ -19,6 +22,8 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def connect(user):
     communicator = WebsocketCommunicator(app, "/ws/notifications/")
     communicator.scope["user"] = user
+    if user.is_authenticated:
+        communicator.scope["session"] = await sync_to_async(stored_session_for)(user)
     connected, code = await communicator.connect()
     return communicator, connected, code
 
@@ -77,4 +82,20 @@ async def test_ping_pong():
     await communicator.receive_json_from()
     await communicator.send_json_to({"type": "ping"})
     assert (await communicator.receive_json_from())["type"] == "pong"
+    await communicator.disconnect()
+
+
+async def test_a_socket_open_past_the_group_expiry_still_gets_pushes(settings):
+    # channels' layers end a membership group_expiry seconds after it began (a day by default): a page
+    # or the command screen left open longer must still be told.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": 1}}
+    }
+    alice = await sync_to_async(UserFactory)()
+    communicator, _, _ = await connect(alice)
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    await asyncio.sleep(2.5)
+    await sync_to_async(notification_send)(recipient=alice, kind="test", title="过了一天")
+    message = await communicator.receive_json_from(timeout=2)
+    assert message["type"] == "notification" and message["title"] == "过了一天"
     await communicator.disconnect()

@@ -70,7 +70,7 @@ def test_healthz_reports_every_part(client, db):
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
-    assert set(body["checks"]) == {"database", "cache", "channel_layer", "tasks", "ffmpeg"}
+    assert set(body["checks"]) == {"database", "cache", "channel_layer", "push", "tasks", "ffmpeg", "live_writes"}
     assert body["checks"]["ffmpeg"]["status"] in {"found", "missing", "broken"}
     assert body["checks"]["database"]["ok"] and body["checks"]["channel_layer"]["ok"]
 

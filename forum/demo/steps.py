@@ -26,10 +26,10 @@ from core.demo.names import RIDER_BRANCH, TOWNS
 from core.demo.registry import DemoContext, demo_step
 from core.demo.steps import DEMO_VILLAGE_CODE, branch_code
 from core.models import Membership, PartyOrg, Role, User
-from core.search import index_terms
 from forum.demo import texts
 from forum.markup import plain_text, render_markdown
 from forum.models import ForumPolicy, PostReport, PostRole, Question
+from forum.services.index import post_index_text, question_terms
 from forum.services.policies import forum_create, forum_policy_set
 
 Forum = get_model("forum", "Forum")
@@ -456,6 +456,7 @@ def _write(plans: list[_TopicPlan]) -> tuple[int, int]:
     questions = []
     for plan, topic in zip(plans, topics, strict=True):
         visible = [p for p in plan.posts if p.approved]
+        live = plan.source == Question.Source.LIVE
         question = Question(
             topic=topic,
             answers_count=sum(1 for p in visible if p.kind == PostRole.Kind.ANSWER),
@@ -464,9 +465,13 @@ def _write(plans: list[_TopicPlan]) -> tuple[int, int]:
             accepted_at=plan.accepted_at,
             source=plan.source,
             source_title=plan.source_title,
-            search_terms=" "
-            + index_terms(plan.subject, *(plain_text(p.post._content_rendered) for p in visible))
-            + " ",
+            search_terms=question_terms(
+                plan.subject,
+                [
+                    post_index_text(p.post._content_rendered, live_question=live and i == 0)
+                    for i, p in enumerate(visible)
+                ],
+            ),
         )
         question.refresh_status()
         questions.append(question)

@@ -43,6 +43,7 @@ def question_from_live(
     (PermissionDenied otherwise), and the forum's pre-moderation applies as to any other post.
     Returns the machina Topic.
     """
+    from forum.services.index import question_index_rebuild
     from forum.services.posts import answer_accept, answer_post, question_ask
 
     question_text = (question_text or "").strip()
@@ -66,6 +67,8 @@ def question_from_live(
         )
         topic = question_post.topic
         Question.objects.filter(pk=topic.pk).update(source=Question.Source.LIVE, source_title=event_title[:200])
+        # Indexed on asking as a plain question; again now that it is known live (origin line left out).
+        question_index_rebuild(question=Question.objects.select_related("topic").get(pk=topic.pk))
         # In a pre-moderated forum both wait in the queue; the answer is accepted once it is visible.
         answer = answer_post(user=host, topic=topic, content=answer_text, handler=handler, rate_limited=False)
         if question_post.approved and answer.approved:

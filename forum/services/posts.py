@@ -23,13 +23,11 @@ from forum.models import PostRole, Question
 from forum.services import notify
 from forum.services.index import question_index_append, question_index_rebuild
 
-# (most posts, per seconds): a burst limit and an hourly one. FORUM_POST_RATE_LIMITS overrides.
-DEFAULT_RATE_LIMITS = ((5, 60), (40, 3600))
 SUBJECT_MAX = 255
 
 
 def rate_limits() -> tuple[tuple[int, int], ...]:
-    return tuple(getattr(settings, "FORUM_POST_RATE_LIMITS", DEFAULT_RATE_LIMITS))
+    return tuple(settings.FORUM_POST_RATE_LIMITS)  # (most posts, per seconds) pairs
 
 
 def _period(seconds: int) -> str:

@@ -29,6 +29,7 @@ from core.demo.registry import DemoContext, demo_step
 from core.ffmpeg import ffmpeg_binary
 from core.models import Membership, PartyOrg, Role, User
 from learning.demo import catalogue
+from learning.demo.slides import make_slide_video
 from learning.models import (
     CoursePage,
     LearningDay,
@@ -47,15 +48,48 @@ from learning.services.transcode import transcode_package
 
 logger = logging.getLogger(__name__)
 
-# (name, title, video source or None, size, seconds, tone Hz, rotated). Bump VERSION to remake them.
-VERSION = "1"
+# (name, title, slide deck or None for audio, size, seconds, tone Hz, rotated). Minutes long, so that
+# resuming and learning hours show; small and at 2 fps, so that making and transcoding them stays fast.
+# Bump VERSION to remake them.
+VERSION = "2"
 MEDIA = [
-    ("lecture", "演示讲座视频（测试图案）", "testsrc2", "1280x720", 6, 440, False),
-    ("bars", "演示彩条视频", "smptebars", "854x480", 6, 660, False),
-    ("phone", "手机竖屏拍摄演示", "testsrc", "640x360", 5, 550, True),
-    ("audio", "党课随身听演示音频", None, "", 10, 330, False),
+    ("lecture", "专题辅导课件（演示）", "lecture", "640x360", 240, 196, False),
+    ("guide", "党务知识微课（演示）", "guide", "854x480", 150, 220, False),
+    ("phone", "一线微党课·手机竖屏拍摄（演示）", "phone", "640x360", 60, 247, True),
+    ("audio", "党课随身听演示音频", None, "", 180, 175, False),
 ]
-SMALL_SCALE_MEDIA = ("bars", "audio")
+SMALL_SCALE_MEDIA = ("guide", "audio")
+SMALL_SCALE_SECONDS = 12  # tests seed at small scale: the same clips, seconds long
+SLIDE_DECKS = {
+    "lecture": (
+        "云课堂 · 专题辅导",
+        [
+            ("学习目标", ["把握主要精神和核心要义", "联系本单位工作实际", "明确学习后的行动清单"]),
+            ("一、背景与意义", ["形势与任务", "为什么要学、学什么", "与基层工作的关系"]),
+            ("二、主要内容", ["重要论述摘编", "重点任务分解", "政策要点解读"]),
+            ("三、案例分析", ["东港市社区治理实践", "网格化服务典型经验", "群众满意度提升做法"]),
+            ("四、讨论与思考", ["本支部可以做什么", "党员个人怎样落实", "需要哪些支持"]),
+            ("小结", ["学思践悟、知行合一", "课后完成学习心得", "下次课：专题研讨"]),
+        ],
+    ),
+    "guide": (
+        "云课堂 · 党务知识微课",
+        [
+            ("什么是“三会一课”", ["支部党员大会", "支部委员会、党小组会", "按时上好党课"]),
+            ("支部党员大会", ["一般每季度召开一次", "讨论决定支部重要事项", "做好会议记录"]),
+            ("党小组会", ["一般每月召开一次", "组织党员学习", "开展批评与自我批评"]),
+            ("上好党课", ["党员每年至少讲一次党课", "书记带头讲", "线上线下相结合"]),
+        ],
+    ),
+    "phone": (
+        "一线微党课",
+        [
+            ("在网格里讲党课", ["走进小区楼栋", "讲身边的故事"]),
+            ("红色骑手说", ["送餐路上随手拍", "发现问题及时报"]),
+            ("我们的承诺", ["有事找网格员", "小事不出网格"]),
+        ],
+    ),
+}
 
 
 def _key(spec: tuple) -> str:
@@ -63,57 +97,73 @@ def _key(spec: tuple) -> str:
 
 
 def _make_source(spec: tuple, target: Path) -> None:
-    _name, _title, video, size, seconds, tone, rotated = spec
+    _name, _title, deck, size, seconds, tone, rotated = spec
     binary = ffmpeg_binary()
+    if deck:
+        series, slides = SLIDE_DECKS[deck]
+        width, height = (int(n) for n in size.split("x"))
+        make_slide_video(
+            binary=binary,
+            slides=slides,
+            series=series,
+            size=(width, height),
+            seconds=seconds,
+            tone=tone,
+            target=target,
+            rotated=rotated,
+        )
+        if rotated:
+            _rotate_like_a_phone(target)
+        return
     args = [binary, "-hide_banner", "-nostdin", "-y", "-v", "error"]
-    if video:
-        args += ["-f", "lavfi", "-i", f"{video}=size={size}:rate=25"]
-    args += ["-f", "lavfi", "-i", f"sine=frequency={tone}:sample_rate=44100:beep_factor=2", "-t", str(seconds)]
-    if video:
-        args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    args += ["-c:a", "aac", "-b:a", "96k", str(target)]
+    args += ["-f", "lavfi", "-i", f"sine=frequency={tone}:sample_rate=44100", "-t", str(seconds)]
+    args += ["-af", "volume=0.06", "-c:a", "aac", "-b:a", "64k", str(target)]
     subprocess.run(args, check=True, capture_output=True, timeout=120)
-    if rotated:  # as a phone filming upright stores it: landscape pixels plus a rotation
-        turned = target.with_name("turned" + target.suffix)
-        try:
-            subprocess.run(
-                [
-                    binary,
-                    "-v",
-                    "error",
-                    "-y",
-                    "-display_rotation:v:0",
-                    "90",
-                    "-i",
-                    str(target),
-                    "-c",
-                    "copy",
-                    str(turned),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
-        except subprocess.CalledProcessError:
-            subprocess.run(
-                [
-                    binary,
-                    "-v",
-                    "error",
-                    "-y",
-                    "-i",
-                    str(target),
-                    "-c",
-                    "copy",
-                    "-metadata:s:v:0",
-                    "rotate=90",
-                    str(turned),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
-        turned.replace(target)
+
+
+def _rotate_like_a_phone(target: Path) -> None:
+    """Store the file as a phone filming upright does: the same pixels plus a display rotation."""
+    binary = ffmpeg_binary()
+    turned = target.with_name("turned" + target.suffix)
+    try:
+        subprocess.run(
+            [
+                binary,
+                "-v",
+                "error",
+                "-y",
+                "-display_rotation:v:0",
+                "90",
+                "-i",
+                str(target),
+                "-c",
+                "copy",
+                str(turned),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    except subprocess.CalledProcessError:
+        subprocess.run(
+            [
+                binary,
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(target),
+                "-c",
+                "copy",
+                "-metadata:s:v:0",
+                "rotate=90",
+                str(turned),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    turned.replace(target)
 
 
 def demo_asset(spec: tuple) -> MediaAsset | None:
@@ -265,6 +315,8 @@ def _seed_courses(ctx: DemoContext) -> str:
         return "skipped: demo courses are there"
     small = ctx.scale < 0.2
     specs = [m for m in MEDIA if not small or m[0] in SMALL_SCALE_MEDIA]
+    if small:
+        specs = [(*m[:4], SMALL_SCALE_SECONDS, *m[5:]) for m in specs]
     assets = {spec[0]: demo_asset(spec) for spec in specs}
     index = course_index_get_or_create(
         title="云课堂", intro="党史学习、党章党规、理论宣讲、技能培训……碎片时间随时学，断点续学不落课。"

@@ -49,7 +49,7 @@ MEDIA_ROOT_PREFIX = "learning/media"
 
 
 def max_duration_hours() -> float:
-    return float(getattr(settings, "LEARNING_MAX_DURATION_HOURS", 6))
+    return float(settings.LEARNING_MAX_DURATION_HOURS)
 
 
 def media_asset_create(*, title: str, upload: UploadedFile, by: User | None) -> MediaAsset:

@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import User
-from learning.access import course_of
 from learning.models import LearningDay, LessonKind, LessonPage, LessonProgress
+from learning.signals import announce, learning_credited, lesson_completed
 
 MAX_PLAYBACK_RATE = 2.0  # the fastest speed the player offers
 BUDGET_SLACK_SECONDS = 3.0  # network and timer jitter
@@ -118,7 +118,7 @@ def _clean_intervals(raw, duration: float) -> list[list[float]]:
 
 
 def _locked_progress(user: User, lesson: LessonPage) -> LessonProgress:
-    course = course_of(lesson)
+    course = lesson.course_page()
     try:
         with transaction.atomic():
             progress, _created = LessonProgress.objects.select_for_update().get_or_create(
@@ -134,9 +134,20 @@ def _credit(*, user: User, lesson: LessonPage, seconds: float) -> None:
         return
     day = timezone.localdate()
     row, _created = LearningDay.objects.get_or_create(
-        user=user, lesson=lesson, day=day, defaults={"course": course_of(lesson), "seconds": 0.0}
+        user=user, lesson=lesson, day=day, defaults={"course": lesson.course_page(), "seconds": 0.0}
     )
     LearningDay.objects.filter(pk=row.pk).update(seconds=F("seconds") + round(seconds, 2))
+    announce(learning_credited, user_id=user.pk, course_id=row.course_id, day=day, seconds=round(seconds, 2))
+
+
+def _announce_completed(progress: LessonProgress) -> None:
+    announce(
+        lesson_completed,
+        user_id=progress.user_id,
+        course_id=progress.course_id,
+        lesson_id=progress.lesson_id,
+        completed_at=progress.completed_at,
+    )
 
 
 def progress_report(
@@ -180,9 +191,12 @@ def progress_report(
         devices = dict(progress.devices)
         devices[device] = round(now, 3)
         progress.devices = dict(sorted(devices.items(), key=lambda kv: kv[1])[-MAX_DEVICES_KEPT:])
-        if progress.completed_at is None and progress.watched_seconds >= COMPLETE_FRACTION * duration:
+        completed = progress.completed_at is None and progress.watched_seconds >= COMPLETE_FRACTION * duration
+        if completed:
             progress.completed_at = timezone.now()
         progress.save()
+        if completed:
+            _announce_completed(progress)
         _credit(user=user, lesson=lesson, seconds=progress.watched_seconds - before)
     return progress
 
@@ -211,5 +225,6 @@ def lesson_mark_done(
             progress.completed_at = timezone.now()
             progress.watched_seconds = float(lesson.study_minutes * 60)
             progress.save()
+            _announce_completed(progress)
             _credit(user=user, lesson=lesson, seconds=progress.watched_seconds)
     return progress

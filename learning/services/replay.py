@@ -164,15 +164,23 @@ def _extras(root: Path, out: Path, audio_playlist: str, renditions: list[dict], 
             made.update(audio_file=True, audio_size=(out / "audio.m4a").stat().st_size)
         except MediaError as exc:
             logger.warning("replay: no m4a from %s: %s", audio_playlist, exc.detail[-300:])
-    input_args = None
+    frame_source, input_options = None, {}
     if poster is not None and Path(poster).is_file():
-        input_args = ["-i", str(poster)]
+        frame_source = Path(poster)
     elif renditions:
-        input_args = ["-allowed_extensions", "ALL", "-ss", "1", "-i", str(root / renditions[-1]["playlist"])]
-    if input_args:
+        frame_source = root / renditions[-1]["playlist"]
+        input_options = {"allowed_extensions": "ALL", "ss": 1}
+    if frame_source is not None:
         try:
             run_quiet(
-                poster_argv(binary=binary, input_args=input_args, target=out / "poster.jpg", scale="'min(1280,iw)':-2"),
+                poster_argv(
+                    binary=binary,
+                    source=frame_source,
+                    input_options=input_options,
+                    target=out / "poster.jpg",
+                    width="min(1280,iw)",
+                    height=-2,
+                ),
                 timeout=60,
             )
             made["poster"] = (out / "poster.jpg").is_file()

@@ -23,12 +23,15 @@ import contextlib
 import os
 import re
 import select
+import shlex
 import signal
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import ffmpeg
 
 from core.ffmpeg import ffmpeg_binary
 from learning.services.errors import MediaCancelledError, MediaError
@@ -101,17 +104,24 @@ def output_fps(probe: MediaProbe) -> int:
     return min((24, 25, 30), key=lambda candidate: abs(candidate - min(fps, 30)))
 
 
+def _quiet(stream: ffmpeg.nodes.OutputStream) -> ffmpeg.nodes.OutputStream:
+    """The global options every one-shot run has: no banner, no stdin, overwrite, errors only."""
+    return stream.global_args("-hide_banner", "-nostdin", "-y", "-v", "error")
+
+
 def hls_argv(
     *, binary: str, source: Path, out_dir: Path, probe: MediaProbe, renditions: list[Rendition], threads: int = 0
 ) -> list[str]:
-    """The one ffmpeg command that writes the whole HLS package into out_dir."""
-    # The scaling of every rung runs in one filter graph; let it use the cores (slice threads).
-    filter_threads = str(min(os.cpu_count() or 1, 8))
-    argv = [binary, "-hide_banner", "-nostdin", "-y", "-v", "error", "-filter_complex_threads", filter_threads]
-    argv += ["-i", str(source)]
-    graph = []
-    maps: list[str] = []
-    codec_args: list[str] = []
+    """The one ffmpeg command that writes the whole HLS package into out_dir.
+
+    Built as an ffmpeg-python graph and compiled to argv. ffmpeg-python writes each filter as its
+    own node joined by ";" with generated labels ([s0] …) where a hand-written graph chains them
+    with ","; ffmpeg runs the two the same. Global options (the filter threads, -progress) are
+    placed after the output by ffmpeg-python; ffmpeg applies global options wherever they stand.
+    """
+    source_stream = ffmpeg.input(str(source))
+    streams: list = []
+    options: dict[str, str | int] = {}
     stream_map: list[str] = []
     has_audio = probe.audio is not None
     if renditions:
@@ -119,120 +129,80 @@ def hls_argv(
         # Decoded once, scaled once to the top rung, then split: the smaller rungs are scaled from
         # the top rung's frames, not from the (often 1080p or 4K) source again.
         top = renditions[0]
-        labels = "[v0]" + "".join(f"[s{i}]" for i in range(1, len(renditions)))
-        graph.append(
-            f"[0:v:0]fps={fps},scale={top.width}:{top.height}:flags=bicubic,setsar=1,format=yuv420p,"
-            f"split={len(renditions)}{labels}"
+        picture = (
+            source_stream["v:0"]
+            .filter("fps", fps=fps)
+            .filter("scale", top.width, top.height, flags="bicubic")
+            .filter("setsar", 1)
+            .filter("format", "yuv420p")
         )
+        branches = picture.split() if len(renditions) > 1 else None
         gop = fps * KEYFRAME_SECONDS
-        codec_args += [
-            "-c:v",
-            "libx264",
-            "-preset",
-            X264_PRESET,
-            "-profile:v",
-            "main",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            str(gop),
-            "-keyint_min",
-            str(gop),
-            "-sc_threshold",
-            "0",
-            "-force_key_frames",
-            f"expr:gte(t,n_forced*{KEYFRAME_SECONDS})",
-        ]
+        options.update(
+            {
+                "c:v": "libx264",
+                "preset": X264_PRESET,
+                "profile:v": "main",
+                "pix_fmt": "yuv420p",
+                "g": gop,
+                "keyint_min": gop,
+                "sc_threshold": 0,
+                "force_key_frames": f"expr:gte(t,n_forced*{KEYFRAME_SECONDS})",
+            }
+        )
         if threads:
-            codec_args += ["-threads", str(threads)]
+            options["threads"] = threads
         for i, r in enumerate(renditions):
-            if i:
-                graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
-            maps += ["-map", f"[v{i}]"]
-            codec_args += [
-                f"-b:v:{i}",
-                f"{r.video_kbps}k",
-                f"-maxrate:v:{i}",
-                f"{round(r.video_kbps * 1.1)}k",
-                f"-bufsize:v:{i}",
-                f"{r.video_kbps * 2}k",
-            ]
+            if branches is None:
+                streams.append(picture)
+            elif i == 0:
+                streams.append(branches[0])
+            else:
+                streams.append(branches[i].filter("scale", r.width, r.height, flags="bicubic").filter("setsar", 1))
+            options[f"b:v:{i}"] = f"{r.video_kbps}k"
+            options[f"maxrate:v:{i}"] = f"{round(r.video_kbps * 1.1)}k"
+            options[f"bufsize:v:{i}"] = f"{r.video_kbps * 2}k"
             stream_map.append(f"v:{i},agroup:aud,name:{r.name}" if has_audio else f"v:{i},name:{r.name}")
     if has_audio:
-        graph.append("[0:a:0]aresample=async=1:first_pts=0[aout]")
-        maps += ["-map", "[aout]"]
-        codec_args += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ac", "2", "-ar", "44100"]
+        streams.append(source_stream["a:0"].filter("aresample", **{"async": 1, "first_pts": 0}))
+        options.update({"c:a": "aac", "b:a": AUDIO_BITRATE, "ac": 2, "ar": 44100})
         # Listed first: the audio group's playlist is the audio-only rendition.
         stream_map.insert(0, "a:0,agroup:aud,name:audio,default:yes" if renditions else "a:0,name:audio")
-    argv += ["-filter_complex", ";".join(graph), *maps, *codec_args]
-    argv += [
-        "-f",
-        "hls",
-        "-hls_time",
-        str(SEGMENT_SECONDS),
-        "-hls_playlist_type",
-        "vod",
-        "-hls_list_size",
-        "0",
-        "-hls_segment_filename",
-        str(out_dir / "%v" / "seg%04d.ts"),
-        "-master_pl_name",
-        "master.m3u8",
-        "-var_stream_map",
-        " ".join(stream_map),
-        "-progress",
-        "pipe:1",
-        "-nostats",
+    # The scaling of every rung runs in one filter graph; let it use the cores (slice threads).
+    filter_threads = min(os.cpu_count() or 1, 8)
+    package = ffmpeg.output(
+        *streams,
         str(out_dir / "%v" / "index.m3u8"),
-    ]
-    return argv
+        format="hls",
+        hls_time=SEGMENT_SECONDS,
+        hls_playlist_type="vod",
+        hls_list_size=0,
+        hls_segment_filename=str(out_dir / "%v" / "seg%04d.ts"),
+        master_pl_name="master.m3u8",
+        var_stream_map=" ".join(stream_map),
+        **options,
+    )
+    package = _quiet(package).global_args(
+        "-filter_complex_threads", str(filter_threads), "-progress", "pipe:1", "-nostats"
+    )
+    return package.compile(cmd=binary)
 
 
 def audio_file_argv(*, binary: str, audio_playlist: Path, target: Path) -> list[str]:
     """The downloadable m4a: the audio-only rendition's AAC copied into MP4, no re-encoding."""
-    return [
-        binary,
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-allowed_extensions",
-        "ALL",
-        "-i",
-        str(audio_playlist),
-        "-map",
-        "0:a:0",
-        "-c",
-        "copy",
-        "-bsf:a",
-        "aac_adtstoasc",
-        "-movflags",
-        "+faststart",
-        str(target),
-    ]
+    playlist = ffmpeg.input(str(audio_playlist), allowed_extensions="ALL")
+    output = ffmpeg.output(playlist["a:0"], str(target), c="copy", **{"bsf:a": "aac_adtstoasc"}, movflags="+faststart")
+    return _quiet(output).compile(cmd=binary)
 
 
-def poster_argv(*, binary: str, input_args: list[str], target: Path, scale: str) -> list[str]:
-    """One frame as a JPEG: `input_args` name the input (and where to seek), `scale` its size."""
-    return [
-        binary,
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        *input_args,
-        "-map",
-        "0:v:0",
-        "-frames:v",
-        "1",
-        "-vf",
-        f"scale={scale},setsar=1",
-        "-q:v",
-        "4",
-        str(target),
-    ]
+def poster_argv(
+    *, binary: str, source: Path, target: Path, width: int | str, height: int | str, input_options: dict | None = None
+) -> list[str]:
+    """One frame as a JPEG of `source` scaled to width × height (either may be an ffmpeg expression);
+    `input_options` are the input's (where to seek: {"ss": 5}, playlists: {"allowed_extensions": "ALL"})."""
+    frame = ffmpeg.input(str(source), **(input_options or {}))["v:0"].filter("scale", width, height).filter("setsar", 1)
+    output = ffmpeg.output(frame, str(target), **{"frames:v": 1, "q:v": 4})
+    return _quiet(output).compile(cmd=binary)
 
 
 # --- Running ffmpeg ---------------------------------------------------------------------------
@@ -331,7 +301,7 @@ def run_quiet(argv: list[str], *, timeout: float = 300) -> None:
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise MediaError("ffmpeg_failed", f"timed out: {argv[-1]}") from exc
+        raise MediaError("ffmpeg_failed", f"timed out after {timeout:.0f} s: {shlex.join(argv)}") from exc
     if done.returncode != 0:
         raise MediaError("ffmpeg_failed", done.stderr.decode("utf-8", "replace")[-3000:])
 
@@ -400,9 +370,11 @@ def transcode_package(
         run_quiet(
             poster_argv(
                 binary=binary,
-                input_args=["-ss", f"{at:.2f}", "-i", str(source)],
+                source=source,
+                input_options={"ss": f"{at:.2f}"},
                 target=out_dir / "poster.jpg",
-                scale=f"{top.width}:{top.height}",
+                width=top.width,
+                height=top.height,
             )
         )
         poster = "poster.jpg"

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from learning.access import is_member_like, is_organiser, organiser_orgs
+from core.access import is_member_audience
+from learning.access import is_organiser, organiser_orgs
 
 register = template.Library()
 
@@ -14,7 +15,7 @@ def learning_nav(context, active: str = ""):
     return {
         "active": active,
         "signed_in": user.is_authenticated,
-        "member": is_member_like(user),
+        "member": is_member_audience(user),
         "organiser": is_organiser(user) and organiser_orgs(user).exists(),
     }
 
@@ -40,3 +41,27 @@ def minutes_text(seconds) -> str:
     if minutes >= 60:
         return _("%(h)d h %(m)d min") % {"h": minutes // 60, "m": minutes % 60}
     return _("%(m)d min") % {"m": minutes}
+
+
+@register.filter
+def class_hours_text(seconds) -> str:
+    """ "2.5 学时": seconds as class hours (LEARNING_CLASS_HOUR_MINUTES each), with the unit."""
+    from learning.selectors import class_hours
+
+    try:
+        value = class_hours(max(0.0, float(seconds or 0)))
+    except (TypeError, ValueError):
+        return ""
+    return _("%(n)s class hours") % {"n": value}
+
+
+@register.filter
+def learning_time(seconds) -> str:
+    """Minutes and class hours of learning, or a dash for none (never "0 min" beside a finished lesson)."""
+    try:
+        value = float(seconds or 0)
+    except (TypeError, ValueError):
+        return ""
+    if value < 30:
+        return "—"
+    return f"{minutes_text(value)} · {class_hours_text(value)}"

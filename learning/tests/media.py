@@ -1,9 +1,8 @@
-"""Real media files for tests, made with ffmpeg's test sources (nothing downloaded)."""
+"""Real media files for tests, made with ffmpeg's test sources (nothing downloaded); tests.mediainfo reads
+them back."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -50,16 +49,3 @@ def make_rotated_clip(path: Path, *, seconds: float = 3) -> Path:
         ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(path))
     plain.unlink()
     return path
-
-
-def ffprobe_json(path: Path | str, *extra: str) -> dict:
-    ffprobe = shutil.which("ffprobe")
-    assert ffprobe, "these checks read the output back with ffprobe"
-    done = subprocess.run(
-        [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", *extra, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout)

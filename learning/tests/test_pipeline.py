@@ -1,5 +1,5 @@
 """The media pipeline with the real ffmpeg: a few seconds of test pattern in, an HLS ladder out,
-read back with ffprobe; broken files fail with a clear message on that file only."""
+read back with PyAV (tests.mediainfo); broken files fail with a clear message on that file only."""
 
 from __future__ import annotations
 
@@ -20,17 +20,10 @@ from django.utils import translation
 from core.tests.factories import UserFactory
 from learning.models import MediaAsset
 from learning.services.media import media_asset_cancel, media_asset_create, media_asset_replace, media_asset_retry
-from learning.tests.media import ffprobe_json, make_clip, make_rotated_clip
+from learning.tests.media import make_clip, make_rotated_clip
+from tests.mediainfo import media_info, video_frames
 
 pytestmark = pytest.mark.django_db
-
-WHEEL_FFMPEG = None
-try:
-    import imageio_ffmpeg
-
-    WHEEL_FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-except Exception:  # pragma: no cover - the wheel is a dependency
-    pass
 
 
 def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
@@ -87,24 +80,23 @@ def test_a_720p_clip_becomes_a_three_rung_ladder_with_audio_only_rendition_m4a_a
         assert sum(d for d, _ in entries) == pytest.approx(6.0, abs=0.15)
         assert all(d <= 4.1 for d, _ in entries)
         segment = stored(asset, f"{rendition['name']}/{entries[0][1]}")
-        info = ffprobe_json(segment)
-        (video,) = [s for s in info["streams"] if s["codec_type"] == "video"]
-        assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
-        assert (video["width"], video["height"]) == (width, height)
-        assert not [s for s in info["streams"] if s["codec_type"] == "audio"]  # the sound is the audio group
+        info = media_info(segment)
+        assert (info.video.codec, info.video.pix_fmt) == ("h264", "yuv420p")
+        assert (info.video.width, info.video.height) == (width, height)
+        assert not info.of_kind("audio")  # the sound is the audio group
 
     audio_entries = playlist_entries(stored(asset, "audio/index.m3u8"))
     assert sum(d for d, _ in audio_entries) == pytest.approx(6.0, abs=0.15)
-    audio_info = ffprobe_json(stored(asset, f"audio/{audio_entries[0][1]}"))
-    assert [s["codec_name"] for s in audio_info["streams"]] == ["aac"]
+    audio_info = media_info(stored(asset, f"audio/{audio_entries[0][1]}"))
+    assert [s.codec for s in audio_info.streams] == ["aac"]
 
-    m4a = ffprobe_json(stored(asset, "audio.m4a"))
-    assert [s["codec_tag_string"] for s in m4a["streams"]] == ["mp4a"]
-    assert float(m4a["format"]["duration"]) == pytest.approx(6.0, abs=0.15)
+    m4a = media_info(stored(asset, "audio.m4a"))
+    assert [s.codec_tag for s in m4a.streams] == ["mp4a"]
+    assert m4a.duration == pytest.approx(6.0, abs=0.15)
     assert asset.audio_file_size == stored(asset, "audio.m4a").stat().st_size > 0
 
-    poster = ffprobe_json(stored(asset, "poster.jpg"))
-    assert (poster["streams"][0]["codec_name"], poster["streams"][0]["width"]) == ("mjpeg", 1280)
+    poster = media_info(stored(asset, "poster.jpg")).video
+    assert (poster.codec, poster.width) == ("mjpeg", 1280)
     # Nothing of the conversion is left in the temp directory or beside the upload.
     assert not list(Path(default_storage.path("learning/sources")).glob("*.m3u8"))
 
@@ -119,17 +111,17 @@ def test_a_phone_video_with_rotation_metadata_comes_out_upright(
     media_root, tmp_path, django_capture_on_commit_callbacks
 ):
     source = make_rotated_clip(tmp_path / "phone.mp4")
-    assert ffprobe_json(source)["streams"][0]["side_data_list"][0]["rotation"] in (90, -90, 270)
+    assert media_info(source).video.rotation in (90, -90, 270)
     asset = process(source, django_capture_on_commit_callbacks)
     assert asset.status == MediaAsset.Status.READY, asset.error_detail
     # Portrait: the short side (360) picks the rung; width and height are swapped.
     assert [(r["width"], r["height"]) for r in asset.renditions] == [(360, 640)]
     (first,) = playlist_entries(stored(asset, "360p/index.m3u8"))[:1]
-    (video,) = [s for s in ffprobe_json(stored(asset, f"360p/{first[1]}"))["streams"] if s["codec_type"] == "video"]
-    assert (video["width"], video["height"]) == (360, 640)
-    assert not any("rotation" in side for side in video.get("side_data_list", []))  # upright pixels, no flag
-    poster = ffprobe_json(stored(asset, "poster.jpg"))["streams"][0]
-    assert (poster["width"], poster["height"]) == (360, 640)
+    video = media_info(stored(asset, f"360p/{first[1]}")).video
+    assert (video.width, video.height) == (360, 640)
+    assert video.rotation == 0  # upright pixels, no flag
+    poster = media_info(stored(asset, "poster.jpg")).video
+    assert (poster.width, poster.height) == (360, 640)
 
 
 def test_variable_frame_rate_comes_out_constant_and_in_sync(media_root, tmp_path, django_capture_on_commit_callbacks):
@@ -141,8 +133,7 @@ def test_variable_frame_rate_comes_out_constant_and_in_sync(media_root, tmp_path
         rate=30,
         extra=["-vf", "select='lt(mod(n\\,10)\\,6)'", "-fps_mode", "vfr"],
     )
-    info = ffprobe_json(source, "-count_frames", "-select_streams", "v")
-    assert int(info["streams"][0]["nb_read_frames"]) < 5 * 30 * 0.7  # really variable: frames are missing
+    assert len(video_frames(source)) < 5 * 30 * 0.7  # really variable: frames are missing
     asset = process(source, django_capture_on_commit_callbacks)
     assert asset.status == MediaAsset.Status.READY, asset.error_detail
     video_duration = sum(d for d, _ in playlist_entries(stored(asset, "360p/index.m3u8")))
@@ -151,8 +142,7 @@ def test_variable_frame_rate_comes_out_constant_and_in_sync(media_root, tmp_path
     assert video_duration == pytest.approx(4.9, abs=0.15) and audio_duration == pytest.approx(5.0, abs=0.15)
     frames = 0
     for _, name in playlist_entries(stored(asset, "360p/index.m3u8")):
-        seg = ffprobe_json(stored(asset, f"360p/{name}"), "-count_frames", "-select_streams", "v")
-        frames += int(seg["streams"][0]["nb_read_frames"])
+        frames += len(video_frames(stored(asset, f"360p/{name}")))
     assert frames == pytest.approx(video_duration * 30, abs=2)  # constant 30 fps: the gaps were filled
 
 
@@ -166,12 +156,13 @@ def test_an_audio_file_becomes_an_audio_only_package(media_root, tmp_path, djang
     assert "audio/index.m3u8" in master
 
 
-@pytest.mark.skipif(not WHEEL_FFMPEG, reason="the imageio-ffmpeg wheel has no binary for this platform")
 def test_the_wheel_ffmpeg_alone_without_ffprobe_does_the_whole_job(
     media_root, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     """What `make run` on a fresh machine has: the wheel's ffmpeg and no ffprobe on the PATH."""
-    settings.FFMPEG_BINARY = WHEEL_FFMPEG
+    import imageio_ffmpeg  # a dependency: its binary is what a fresh machine runs
+
+    settings.FFMPEG_BINARY = imageio_ffmpeg.get_ffmpeg_exe()
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
     monkeypatch.setenv("PATH", str(empty_bin))

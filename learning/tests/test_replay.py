@@ -13,7 +13,8 @@ from django.test import Client
 from core.tests.factories import DEFAULT_PASSWORD, UserFactory
 from learning.models import CoursePage, LessonKind, LessonVisibility, MediaAsset, Visibility
 from learning.services.replay import REPLAY_COURSE_TITLE, replay_publish
-from learning.tests.media import ffmpeg, ffprobe_json, make_clip
+from learning.tests.media import ffmpeg, make_clip
+from tests.mediainfo import media_info
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +109,9 @@ def test_a_packaged_recording_becomes_a_published_replay_lesson(world, tmp_path,
     copied = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     assert "master.m3u8" in copied and "hi/chunk_000.ts" in copied and "aud/index.m3u8" in copied
     assert "notes.txt" not in copied and "audio.m4a" in copied and "poster.jpg" in copied
-    m4a = ffprobe_json(root / "audio.m4a")
-    assert m4a["streams"][0]["codec_name"] == "aac" and float(m4a["format"]["duration"]) == pytest.approx(5, abs=0.2)
-    assert ffprobe_json(root / "poster.jpg")["streams"][0]["width"] == 320
+    m4a = media_info(root / "audio.m4a")
+    assert m4a.audio.codec == "aac" and m4a.duration == pytest.approx(5, abs=0.2)
+    assert media_info(root / "poster.jpg").video.width == 320
 
     # The caller may remove its folder: the replay lives in storage now.
     shutil.rmtree(recording)

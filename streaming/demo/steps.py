@@ -356,6 +356,8 @@ def seed_upcoming_event(ctx: DemoContext) -> str:
         title=UPCOMING_TITLE,
         description=f"{names.CITY_NAME}委组织部主办。主会场设在市委党校，各镇街、村（社区）分会场同步收看，"
         "请各分会场提前 10 分钟打开会场大屏并签到。",
+        agenda="08:50 各分会场打开大屏、签到\n09:00 开班动员讲话\n09:20 专题党课：学习贯彻全会精神辅导报告\n"
+        "10:30 基层党建工作经验交流\n10:50 互动答疑\n11:00 结束",
         organiser=organiser,
         organiser_org=main.party_org,
         scheduled_start=start,

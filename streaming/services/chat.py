@@ -8,7 +8,6 @@ always shown as text: the pages and scripts escape them, nothing is ever rendere
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -16,7 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import textinput
 from core.models import User
+from core.textinput import has_invalid_unicode, invalid_text_message
 from streaming.access import can_host_event, can_view_event
 from streaming.models import Announcement, ChatMessage, LiveEvent, Question, QuestionSecond, Venue
 from streaming.services.payloads import announcement_payload, chat_payload, question_payload
@@ -27,17 +28,14 @@ QUESTION_MAX_CHARS = 500
 ANNOUNCEMENT_MAX_CHARS = 300
 OPEN_STATES = (LiveEvent.State.SCHEDULED, LiveEvent.State.LIVE)
 
-# Control characters, and the invisible ones that reorder or hide text (bidi overrides, BOM).
-_HIDDEN = re.compile(
-    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
-)
-
 
 def clean_text(text, *, max_chars: int, multiline: bool = False) -> str:
     """The text to store: normalised, without hidden characters, not empty, not too long."""
     if not isinstance(text, str):
         raise ValidationError(_("Write some text."), code="empty")
-    text = _HIDDEN.sub("", unicodedata.normalize("NFC", text))
+    if has_invalid_unicode(text):  # the site's one text policy (core/textinput.py)
+        raise ValidationError(invalid_text_message(), code="invalid")
+    text = textinput.clean_text(text)
     if multiline:
         lines = [" ".join(line.split()) for line in text.replace("\r", "\n").split("\n")]
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

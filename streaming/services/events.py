@@ -18,7 +18,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
+from django_stubs_ext import StrOrPromise
 
+from cms.cache import page_cache_invalidate
 from core.models import Membership, PartyOrg, Role, User
 from core.services.audit import audit_record
 from core.services.notifications import notification_send_many
@@ -26,6 +28,7 @@ from streaming.access import can_host_event, may_organise_events, venues_invitab
 from streaming.models import Invitation, LiveEvent, MemberAttendance, Venue, new_stream_key
 from streaming.services.payloads import state_payload
 from streaming.services.stream import stream_append
+from streaming.signals import announce_participation
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ State = LiveEvent.State
 MAX_DURATION = datetime.timedelta(hours=12)
 MAX_VENUES = 500
 
-STATE_LABELS = {
+STATE_LABELS: dict[str, StrOrPromise] = {
     State.SCHEDULED: pgettext_lazy("event state", "scheduled"),
     State.LIVE: pgettext_lazy("event state", "live"),
     State.ENDED: pgettext_lazy("event state", "ended"),
@@ -60,10 +63,6 @@ def _require_host(event: LiveEvent, by: User) -> None:
 
 def _invalidate_portal() -> None:
     # The portal's live-now strip is cached for anonymous readers (cms/cache.py).
-    try:
-        from cms.cache import page_cache_invalidate
-    except ImportError:
-        return
     page_cache_invalidate()
 
 
@@ -97,6 +96,7 @@ def event_create(
     scheduled_end: datetime.datetime,
     audience: str = LiveEvent.Audience.MEMBERS,
     description: str = "",
+    agenda: str = "",
     main_venue: Venue | None = None,
     venues: Iterable[Venue] = (),
     organiser_org: PartyOrg | None = None,
@@ -117,6 +117,7 @@ def event_create(
         event = LiveEvent.objects.create(
             title=title[:200],
             description=description,
+            agenda=(agenda or "").strip(),
             organiser=organiser,
             organiser_org=organiser_org,
             scheduled_start=scheduled_start,
@@ -139,6 +140,7 @@ def event_schedule(
     scheduled_end: datetime.datetime,
     audience: str,
     description: str = "",
+    agenda: str = "",
     main_venue: Venue | None = None,
     venues: Iterable[Venue] = (),
 ) -> LiveEvent:
@@ -161,6 +163,7 @@ def event_schedule(
         if main_venue is not None and main_venue in venues:
             raise ValidationError(_("The main venue cannot also be a branch venue."), code="venues")
         event.title, event.description, event.audience = title[:200], description, audience
+        event.agenda = (agenda or "").strip()
         event.scheduled_start, event.scheduled_end, event.main_venue = scheduled_start, scheduled_end, main_venue
         event.save()
         wanted = {v.pk for v in venues}
@@ -184,6 +187,7 @@ def event_start(*, event: LiveEvent, by: User) -> LiveEvent:
         event.save(update_fields=["state", "started_at"])
         stream_append(event_id=event.pk, kind="state", payload=state_payload(event))
         audit_record(actor=by, action="streaming.event.start", obj=event)
+        announce_participation(event.pk, "state")
         _notify_venues(event, list(event.invited_venues.all()), invited=False)
         _invalidate_portal()
     return event
@@ -202,6 +206,7 @@ def event_end(*, event: LiveEvent, by: User) -> LiveEvent:
         MemberAttendance.objects.filter(event=event, venue__isnull=False).update(seconds=round(event.duration_seconds))
         stream_append(event_id=event.pk, kind="state", payload=state_payload(event))
         audit_record(actor=by, action="streaming.event.end", obj=event, detail={"seconds": event.duration_seconds})
+        announce_participation(event.pk, "state")
         _invalidate_portal()
     return event
 
@@ -217,6 +222,7 @@ def event_cancel(*, event: LiveEvent, by: User, reason: str = "") -> LiveEvent:
         event.save(update_fields=["state", "cancel_reason"])
         stream_append(event_id=event.pk, kind="state", payload=state_payload(event))
         audit_record(actor=by, action="streaming.event.cancel", obj=event, detail={"reason": event.cancel_reason})
+        announce_participation(event.pk, "state")
         _notify_venues(event, list(event.invited_venues.all()), invited=False)
     return event
 

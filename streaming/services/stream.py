@@ -10,17 +10,13 @@ the same pre-encoded text to all its local sockets.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F
 
+from core.layers import layer_push
 from streaming.models import LiveEvent, StreamItem
-
-logger = logging.getLogger(__name__)
 
 ITEMS_MESSAGE = "live.items"
 
@@ -46,13 +42,7 @@ def stream_append(*, event_id: int, kind: str, payload: dict[str, Any]) -> Strea
 
 def broadcast(event_id: int, items: list[tuple[int, str]]) -> None:
     """Best effort: every item is in the database, and hubs and clients fetch what they miss."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(event_group(event_id), {"type": ITEMS_MESSAGE, "items": items})
-    except Exception:  # the layer is a signal; Redis being down must not break the request
-        logger.warning("live push of event %s failed; screens catch up from the database", event_id, exc_info=True)
+    layer_push(event_group(event_id), {"type": ITEMS_MESSAGE, "items": items}, what=f"live push of event {event_id}")
 
 
 def items_after(event_id: int, seq: int, *, upto: int | None = None, limit: int = 1000) -> list[tuple[int, str]]:

@@ -11,6 +11,7 @@ import datetime
 import io
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from streaming.access import can_host_event, can_operate_venue, can_view_event, 
 from streaming.models import LiveEvent, MemberAttendance, Venue, VenueAttendance, VenueOnlineInterval
 from streaming.services.payloads import venue_payload
 from streaming.services.stream import stream_append
+from streaming.signals import announce_participation
 
 HEARTBEAT_SECONDS = 10  # how often screens report
 OFFLINE_AFTER = datetime.timedelta(seconds=35)  # no heartbeat for this long: offline
@@ -129,6 +131,14 @@ def venue_check_in(
     event.state = LiveEvent.objects.filter(pk=event.pk).values_list("state", flat=True).get()
     if event.state not in (LiveEvent.State.SCHEDULED, LiveEvent.State.LIVE):
         raise ValidationError(_("Check-in is closed: the event is over."), code="closed")
+    # A room checks in when people are there: not the day before (a headcount then means nothing).
+    opens_at = event.scheduled_start - datetime.timedelta(minutes=settings.LIVE_CHECK_IN_OPENS_MINUTES)
+    if event.state == LiveEvent.State.SCHEDULED and timezone.now() < opens_at:
+        raise ValidationError(
+            _("Check-in opens %(n)s minutes before the start, at %(time)s.")
+            % {"n": settings.LIVE_CHECK_IN_OPENS_MINUTES, "time": timezone.localtime(opens_at).strftime("%m-%d %H:%M")},
+            code="not_open",
+        )
     if not isinstance(headcount, int) or headcount < 1 or headcount > MAX_HEADCOUNT:
         raise ValidationError(
             _("Enter how many people are in the room (1 to %(n)s).") % {"n": MAX_HEADCOUNT}, code="headcount"
@@ -155,6 +165,7 @@ def venue_check_in(
         row.members.set(members)
         _credit_members_at_venue(event, venue, members, now)
         stream_append(event_id=event.pk, kind="venue", payload=venue_payload(row, online=is_online(row, now)))
+        announce_participation(event.pk, "check_in")
     return row
 
 
@@ -234,7 +245,10 @@ def member_watch_heartbeat(
         if not created:
             if health in (Health.PLAYING, Health.BUFFERING) and row.last_seen_at and now > row.last_seen_at:
                 gap = (now - row.last_seen_at).total_seconds()
-                row.seconds = round(row.seconds + min(gap, 2 * HEARTBEAT_SECONDS), 1)
+                counted_before = row.seconds >= PERSONAL_MIN_SECONDS
+            row.seconds = round(row.seconds + min(gap, 2 * HEARTBEAT_SECONDS), 1)
+            if not counted_before and row.seconds >= PERSONAL_MIN_SECONDS and row.venue_id is None:
+                announce_participation(event.pk, "viewer")
             row.last_seen_at = max(now, row.last_seen_at or now)
             row.first_seen_at = row.first_seen_at or now
             row.save(update_fields=["seconds", "last_seen_at", "first_seen_at"])

@@ -12,8 +12,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from core.models import Role
+from core.spreadsheets import cell_text
 from core.tests.factories import DEFAULT_PASSWORD, make_user_with_role
-from streaming.exports import cell_text
 from streaming.models import LiveEvent
 from streaming.services import chat, events, venues
 from streaming.tests.factories import make_world

@@ -349,3 +349,22 @@ def test_roster_shows_rooms_ready_before_the_start_and_nobody_online_after_the_e
     world.event.refresh_from_db()
     assert not any(r.online for r in selectors.roster(world.event))
     assert selectors.event_totals(world.event).venues_online == 0
+
+
+def test_check_in_opens_a_set_time_before_the_start(live_world, settings):
+    w = live_world
+    settings.LIVE_CHECK_IN_OPENS_MINUTES = 60
+    start = timezone.now() + datetime.timedelta(hours=31)
+    LiveEvent.objects.filter(pk=w.event.pk).update(
+        state=LiveEvent.State.SCHEDULED, scheduled_start=start, scheduled_end=start + datetime.timedelta(hours=2)
+    )
+    w.event.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        venues.venue_check_in(event=w.event, venue=w.venue_a, by=w.operator_a, headcount=5)
+    assert refused.value.code == "not_open" and "60" in refused.value.messages[0]
+    soon = timezone.now() + datetime.timedelta(minutes=50)
+    LiveEvent.objects.filter(pk=w.event.pk).update(
+        scheduled_start=soon, scheduled_end=soon + datetime.timedelta(hours=2)
+    )
+    w.event.refresh_from_db()
+    assert venues.venue_check_in(event=w.event, venue=w.venue_a, by=w.operator_a, headcount=5).headcount == 5

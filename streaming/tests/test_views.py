@@ -91,7 +91,7 @@ def test_viewer_page_is_404_for_the_uninvited(client, world):
 def test_viewer_page_of_a_live_event_plays_what_the_video_side_reports(client, live_world):
     import re
 
-    from streaming.video.paths import token_valid
+    from streaming.video.packaging.paths import token_valid
 
     signed_in(client, live_world.operator_a)
     response = client.get(live_world.event.get_absolute_url())
@@ -101,15 +101,76 @@ def test_viewer_page_of_a_live_event_plays_what_the_video_side_reports(client, l
     assert match and int(match.group(1)) == live_world.event.pk and token_valid(live_world.event.pk, match.group(2))
 
 
-def test_pages_say_so_when_the_video_side_is_missing(client, live_world, monkeypatch):
-    from streaming import integrations
-
-    monkeypatch.setattr(integrations, "_video_selector", lambda name: None)
+def test_pages_say_so_when_the_video_side_is_switched_off(client, live_world, settings):
+    settings.LIVE_VIDEO_ENABLED = False
     signed_in(client, live_world.organiser)
     viewer = client.get(live_world.event.get_absolute_url())
     assert "本平台暂未开通视频" in viewer.text and 'data-playback-url=""' in viewer.text
     console = client.get(reverse("streaming:host_console", args=[live_world.event.pk]))
     assert console.status_code == 200 and "本平台暂未开通视频" in console.text
+
+
+def _break_video_selectors(monkeypatch) -> None:
+    """As if streaming/video/selectors.py failed to import (a typo, a missing dependency)."""
+    import sys
+
+    import streaming.video
+
+    monkeypatch.delattr(streaming.video, "selectors", raising=False)
+    monkeypatch.setitem(sys.modules, "streaming.video.selectors", None)
+
+
+def test_a_broken_video_module_stops_the_start_instead_of_saying_not_enabled(monkeypatch):
+    from django.apps import apps
+
+    _break_video_selectors(monkeypatch)
+    with pytest.raises(ImportError):
+        apps.get_app_config("streaming").ready()
+
+
+def test_a_broken_video_module_fails_the_page_loudly(client, live_world, monkeypatch):
+    from streaming import integrations
+
+    _break_video_selectors(monkeypatch)
+    with pytest.raises(ImportError):
+        integrations.playback_url(live_world.event)
+
+
+def test_live_video_enabled_0_starts_the_site_without_the_video_part():
+    """A real start with LIVE_VIDEO_ENABLED=0: no app, no studio URL, no publish socket, no media server."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import REPO_ROOT
+
+    probe = (
+        "import django, json; django.setup()\n"
+        "from django.apps import apps; from django.urls import resolve\n"
+        "import config.asgi, config.routing\n"
+        "studio = resolve('/live-video/1/studio/').view_name == 'streaming_video:studio'\n"
+        "print(json.dumps({'installed': apps.is_installed('streaming.video'), 'studio': studio,\n"
+        "  'sockets': [str(p.pattern) for p in config.routing.websocket_urlpatterns],\n"
+        "  'http': type(config.asgi.http_app).__name__}))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LIVE_VIDEO_ENABLED": "0"}
+    env["DATABASE_URL"] = "sqlite:///:memory:"  # config.asgi checks the database is reachable
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    started = json.loads(done.stdout.strip().splitlines()[-1])
+    assert started["installed"] is False and started["studio"] is False
+    assert not [p for p in started["sockets"] if "publish" in p]
+    assert started["http"] == "ASGIHandler"  # Django alone: no /live-media/ server in front
+
+
+def test_video_switched_off_is_not_imported_at_start(monkeypatch, settings):
+    from django.apps import apps
+
+    settings.LIVE_VIDEO_ENABLED = False
+    _break_video_selectors(monkeypatch)
+    apps.get_app_config("streaming").ready()  # the part is off: its modules are not needed
 
 
 # --- The venue's big screen -------------------------------------------------------------------------
@@ -209,6 +270,27 @@ def test_venue_heartbeat_reports_state_and_marks_online(client, live_world):
     assert row.health == "buffering" and row.last_heartbeat_at is not None
     bad = client.post(url, json.dumps({"health": "dancing"}), content_type="application/json")
     assert bad.status_code == 400
+
+
+def test_heartbeats_answer_the_address_the_screen_already_plays(client, live_world, monkeypatch):
+    """Every heartbeat returns the playback address; seconds apart it must be the page's own (a new one
+    made screens reload the player and freeze), and the same for every viewer (a proxy can cache)."""
+    from streaming.video.packaging import paths
+
+    clock = [1_800_000_000 - 1_800_000_000 % paths.PLAYBACK_TOKEN_STEP + 5]  # just after a step boundary
+    monkeypatch.setattr(paths.time, "time", lambda: clock[0])
+    signed_in(client, live_world.operator_a)
+    page = client.get(reverse("streaming:venue_screen", args=[live_world.event.pk, live_world.venue_a.pk]))
+    shown = page.context["playback_url"]
+    url = reverse("streaming:venue_heartbeat", args=[live_world.event.pk, live_world.venue_a.pk])
+    answers = []
+    for seconds_later in (1, 10, 20, 600):
+        clock[0] += seconds_later
+        response = client.post(url, json.dumps({"health": "playing"}), content_type="application/json")
+        answers.append(response.json()["playback_url"])
+    assert answers == [shown] * 4
+    signed_in(client, live_world.organiser)  # another person, another page: the same address
+    assert client.get(live_world.event.get_absolute_url()).context["playback_url"] == shown
 
 
 # --- The host console -----------------------------------------------------------------------------
@@ -381,3 +463,30 @@ def test_event_page_links_the_replay_once_the_video_side_published_it(client, wo
     LiveEvent.objects.filter(pk=event.pk).update(state=LiveEvent.State.REPLAY_READY)
     page = client.get(event.get_absolute_url()).text
     assert f'data-replay-link href="{lesson.url}">' in page and "观看回放" in page
+
+
+def test_live_list_links_the_host_console_for_the_host_only(client):
+    from streaming.tests.factories import make_world as world_of
+
+    w = world_of(state=LiveEvent.State.SCHEDULED)
+    url = reverse("streaming:host_console", args=[w.event.pk])
+    client.force_login(w.organiser)
+    assert url in client.get(reverse("streaming:event_list")).content.decode()
+    client.force_login(w.member_a)
+    assert url not in client.get(reverse("streaming:event_list")).content.decode()
+
+
+def test_staff_running_many_venues_get_a_folded_list_not_a_wall_of_buttons(client):
+    from streaming.tests.factories import make_venue
+    from streaming.tests.factories import make_world as world_of
+
+    w = world_of(state=LiveEvent.State.SCHEDULED)
+    extra = [make_venue(party_org=w.branch_b, name=f"第{i}分会场") for i in range(5)]
+    w.event.invitations.bulk_create([type(w.event.invitations.first())(event=w.event, venue=v) for v in extra])
+    client.force_login(w.ops)
+    html = client.get(reverse("streaming:event_detail", args=[w.event.pk])).content.decode()
+    header = html[html.index("<h1>") :]
+    header = header[: header.index("</header>")]  # the event's header, above the player
+    assert '<details class="venue-screens">' in header
+    assert f'class="btn" href="/live/{w.event.pk}/venue/' not in header
+    assert "个分会场的大屏" in header

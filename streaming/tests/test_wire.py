@@ -120,3 +120,42 @@ def test_writer_found_behind_daphne_and_channels_wrappers():
     assert _daphne_protocol(wrapper.send) is marker
     # Not a socket Daphne serves (here: no Twisted TCP transport behind it): no direct writer.
     assert DirectWriter.for_send(wrapper.send) is None
+
+
+def test_the_pins_are_the_versions_the_fast_path_was_proven_with():
+    """A pin moved in requirements.lock: re-run tests/e2e/test_live_wire_daphne.py and bench/fanout.py
+    with the new version, then update PROVEN_WITH (streaming/wire.py)."""
+    from pathlib import Path
+
+    from streaming.wire import PROVEN_WITH
+
+    lock = Path(__file__).resolve().parents[2] / "requirements.lock"
+    pins = dict(line.split("==", 1) for line in lock.read_text().split() if "==" in line)
+    assert {package: pins.get(package) for package in PROVEN_WITH} == PROVEN_WITH
+
+
+@pytest.fixture
+def fresh_check(monkeypatch):
+    from streaming import wire
+
+    monkeypatch.setattr(wire, "_why_off", [])
+    return wire
+
+
+def test_another_version_keeps_the_fast_path_off_and_says_why(fresh_check, monkeypatch, caplog):
+    real = fresh_check.metadata.version
+    monkeypatch.setattr(fresh_check.metadata, "version", lambda p: "27.0.0" if p == "Twisted" else real(p))
+    assert "Twisted 27.0.0 is not 26.10.0" in fresh_check.direct_writes_off_reason()
+    report = fresh_check.live_writes_report()
+    assert report["direct_writes"] is False and "Twisted" in report["reason"]
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # said once
+
+
+def test_switched_off_by_the_setting(fresh_check, settings):
+    settings.STREAMING_DIRECT_WRITES = False
+    assert "STREAMING_DIRECT_WRITES" in fresh_check.direct_writes_off_reason()
+
+
+def test_on_with_the_pinned_versions(fresh_check):
+    assert fresh_check.direct_writes_off_reason() == ""
+    assert fresh_check.live_writes_report()["direct_writes"] is True

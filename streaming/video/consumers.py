@@ -23,8 +23,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
 from core.consumers import CLOSE_BAD_INPUT, CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, MAX_FRAME
+from core.socket_sessions import session_identity, session_is_current, socket_register, socket_unregister
+from core.textinput import json_loads
 from streaming.video.access import access_event_for_publishing
-from streaming.video.relay import RelayConnection, relay_open
+from streaming.video.ingest.relay import RelayConnection, relay_open
 
 MAX_CHUNK = 4 * 1024 * 1024
 MIME_PREFIXES = ("video/webm", "video/x-matroska")
@@ -44,6 +46,7 @@ class PublishConsumer(AsyncWebsocketConsumer):
     # get_channel_layer() answers None for an alias that is not configured.
     channel_layer_alias = "streaming-video-none"
     relay: RelayConnection | None = None
+    registered = False
     relay_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -61,11 +64,22 @@ class PublishConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.event_id = event.pk
+        self.user = user
+        self.session_key, self.auth_hash = await database_sync_to_async(session_identity)(self.scope)
+        await socket_register(user_id=user.pk, session_key=self.session_key, close=self.close_signed_out)
+        self.registered = True
         await self.accept()
         await self.send_json({"type": "hello", "event": event.pk, "state": event.state})
 
     async def disconnect(self, code: int) -> None:
         await self._stop_relay()
+        if self.registered:
+            self.registered = False
+            await socket_unregister(user_id=self.user.pk, close=self.close_signed_out)
+
+    async def close_signed_out(self) -> None:
+        await self._stop_relay()
+        await self.close(code=CLOSE_NOT_SIGNED_IN)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content))
@@ -85,13 +99,19 @@ class PublishConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_INPUT)
             return
         try:
-            message = json.loads(text_data)
+            message = json_loads(text_data)
             kind = message["type"] if isinstance(message, dict) else None
         except (ValueError, KeyError):
             kind = None
         if kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "start":
+            # A broadcast goes out in this person's name: their session must still be signed in.
+            if not await database_sync_to_async(session_is_current)(
+                user=self.user, session_key=self.session_key, auth_hash=self.auth_hash
+            ):
+                await self.close_signed_out()
+                return
             await self._start(message)
         elif kind == "stop":
             await self._stop_relay()

@@ -1,6 +1,6 @@
 """Reads of the live video for other pages (viewer, venue big screen, host console).
 
-`playback_url` needs no query at all: the URL is signed (streaming.video.paths). `ingest_status`
+`playback_url` needs no query at all: the URL is signed (streaming.video.packaging.paths). `ingest_status`
 reads the supervisor's LiveStream row (one query).
 """
 
@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from streaming.models import LiveEvent
-from streaming.video import paths
 from streaming.video.models import LiveStream
+from streaming.video.packaging import paths
 
 
 def playback_url(event: LiveEvent) -> str | None:

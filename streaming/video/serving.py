@@ -2,7 +2,7 @@
 
 Hundreds of branch venues each fetch a playlist and a segment every second, so these requests
 never reach Django's middleware (sessions, users, the forum's permission middleware would each
-cost a query): the token in the path is checked with one HMAC (streaming.video.paths) and the
+cost a query): the token in the path is checked with one HMAC (streaming.video.packaging.paths) and the
 file is read from the event's directory. Media playlists are trimmed to the live window, once per
 change of the file, not once per viewer.
 
@@ -18,8 +18,8 @@ import re
 from collections import OrderedDict
 from pathlib import Path
 
-from streaming.video import paths
-from streaming.video.playlists import live_window
+from streaming.video.packaging import paths
+from streaming.video.packaging.playlists import live_window
 
 PATH = re.compile(
     r"^" + re.escape(paths.URL_PREFIX) + r"(\d{1,12})/([0-9a-f-]{20,60})/"  # event id, token

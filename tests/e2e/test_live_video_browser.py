@@ -141,6 +141,16 @@ def test_host_broadcasts_from_the_browser_and_a_venue_plays_checks_in_and_plays_
         lambda: LiveEvent.objects.filter(pk=event.pk).update(state=LiveEvent.State.ENDED, ended_at=timezone.now())
     )
     host_page.wait_for_selector('[data-live-publish][data-publish-state="ended"]')
+    # The supervisor then queues the replay (run at once by the tests' task backend); its ffmpeg reads
+    # the event's directory too, so wait for the replay to settle before counting what is left.
+    settled = {LiveStream.Recording.PUBLISHED, LiveStream.Recording.FAILED, LiveStream.Recording.NONE}
+    wait_for(
+        lambda: in_thread(lambda: LiveStream.objects.get(event=event).recording) in settled,
+        60,
+        "the replay to be made",
+        diagnostics=supervisor.diagnostics,
+    )
     wait_for(lambda: not ffmpeg_processes_of(event.pk), 20, "every ffmpeg of the event to end")
     time.sleep(2)  # and none comes back
     assert not ffmpeg_processes_of(event.pk)
+    assert in_thread(lambda: LiveStream.objects.get(event=event).recording) == LiveStream.Recording.PUBLISHED

@@ -18,19 +18,19 @@ from django.utils import timezone
 from core.tests.factories import UserFactory
 from streaming.models import LiveEvent
 from streaming.video.models import LiveStream
-from streaming.video.paths import event_dir
+from streaming.video.packaging.paths import event_dir
 from streaming.video.selectors import playback_url
 from streaming.video.tests.live_support import (
     LIVE_MEDIA_ROOT,
     SupervisorProcess,
     end_process,
     ffmpeg_processes_of,
-    ffprobe_streams,
     media_playlists,
     publisher,
     segments_of,
     wait_for,
 )
+from tests.mediainfo import media_info
 from tests.support import free_port, http_session, live_db, subprocess_env
 
 pytestmark = [pytest.mark.daphne, live_db]
@@ -124,16 +124,11 @@ def test_rtmp_publish_is_packaged_served_and_becomes_a_replay(daphne, start_supe
             assert segment.status_code == 200
             assert segment.headers["Content-Type"] == "video/mp2t"
             assert "immutable" in segment.headers["Cache-Control"]
-            (video,) = [s for s in ffprobe_streams(segment.content) if s["codec_type"] == "video"]
-            assert (video["codec_name"], video["width"], video["height"], video["pix_fmt"]) == (
-                "h264",
-                width,
-                height,
-                "yuv420p",
-            )
+            video = media_info(segment.content, fmt="mpegts").video
+            assert (video.codec, video.width, video.height, video.pix_fmt) == ("h264", width, height, "yuv420p")
         audio = session.get(f"{base}/audio/index.m3u8", timeout=10)
         segment = session.get(f"{base}/audio/{segments_of(audio.text)[0]}", timeout=10)
-        assert [s["codec_name"] for s in ffprobe_streams(segment.content)] == ["aac"]
+        assert [s.codec for s in media_info(segment.content, fmt="mpegts").streams] == ["aac"]
 
         row = stream_row(event)
         assert row.on_air and row.source == LiveStream.Source.RTMP

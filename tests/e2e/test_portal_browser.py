@@ -40,7 +40,7 @@ def tile_labels(page) -> list[str]:
 
 
 def test_member_signs_in_goes_live_and_switches_to_english(chromium, daphne, people):
-    # A member's phone or PC asks for Chinese; the header button switches to English.
+    # A member's phone or PC asks for Chinese; the footer button switches to English.
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -52,14 +52,14 @@ def test_member_signs_in_goes_live_and_switches_to_english(chromium, daphne, peo
     assert all(CJK.search(label) for label in labels), labels
     page.wait_for_selector('body[data-notifications="online"]', timeout=TIMEOUT_MS)
 
-    page.locator("header .lang-switch").get_by_role("button", name="English").click()
+    page.locator("footer .lang-switch").get_by_role("button", name="English").click()
     page.wait_for_selector('html[lang="en"]', timeout=TIMEOUT_MS)
 
     english = tile_labels(page)
     assert len(english) == len(labels)
     assert all(re.search(r"[A-Za-z]", label) and not CJK.search(label) for label in english), english
     # The switch now offers the way back.
-    assert page.locator("header .lang-switch").get_by_role("button", name="简体中文").is_visible()
+    assert page.locator("footer .lang-switch").get_by_role("button", name="简体中文").is_visible()
     context.close()
 
 

@@ -1,6 +1,9 @@
 """Run the whole embedded site: one Daphne process for HTTP and WebSockets, the task worker and the live
 video supervisor (RTMP ingest and ffmpeg packaging, streaming.video), and every minute Wagtail's
-`publish_scheduled` (pages' scheduled go-live and expiry).
+`publish_scheduled` (pages' scheduled go-live and expiry), `reports_tick` (problem reports'
+deadline reminders, overdue escalation, closing unrated results), `visits_remind` (grid workers'
+daily reminder of visits due and overdue) and `rollups_reconcile --daily` (the dashboards' rollups
+rebuilt from the records once a day, from ROLLUPS_RECONCILE_HOUR).
 
 Production runs these as separate services (see README); this command is the one-machine default.
 """
@@ -13,9 +16,12 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 PUBLISH_SCHEDULED_SECONDS = 60.0
+# Each is `manage.py <job>`; a job decides itself whether this minute's run has anything to do.
+MINUTE_JOBS = ("publish_scheduled", "reports_tick", "visits_remind", "rollups_reconcile --daily")
 
 
 class Command(BaseCommand):
@@ -30,7 +36,7 @@ class Command(BaseCommand):
             "--schedule-interval",
             type=float,
             default=PUBLISH_SCHEDULED_SECONDS,
-            help="Seconds between runs of publish_scheduled (0: never).",
+            help="Seconds between runs of the minute jobs: " + ", ".join(MINUTE_JOBS) + " (0: never).",
         )
 
     def handle(
@@ -44,6 +50,9 @@ class Command(BaseCommand):
         **options,
     ):
         env = os.environ.copy()
+        # `make run` is what a newcomer meets: the site's own error pages, even with the dev settings' DEBUG
+        # (tracebacks still go to this terminal). `SITE_ERROR_PAGES_IN_DEBUG=0 make run` for Django's.
+        env.setdefault("SITE_ERROR_PAGES_IN_DEBUG", "1")
         commands = {
             "daphne": [
                 sys.executable,
@@ -53,13 +62,12 @@ class Command(BaseCommand):
                 host,
                 "-p",
                 str(port),
-                "--proxy-headers",
                 "config.asgi:application",
             ],
         }
         if not no_worker:
             commands["worker"] = [sys.executable, "manage.py", "db_worker", "--interval", "1"]
-        if not no_live:  # encoders reach RTMP on the address the site is served on
+        if not no_live and settings.LIVE_VIDEO_ENABLED:  # encoders reach RTMP on the address the site is served on
             commands["live"] = [sys.executable, "manage.py", "live_supervisor", "--rtmp-host", host]
         procs: dict[str, subprocess.Popen] = {}
         for name, argv in commands.items():
@@ -76,7 +84,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
-        scheduled: subprocess.Popen | None = None  # publish_scheduled: one run at a time, never waited on
+        # Minute jobs: one run of each at a time, never waited on.
+        scheduled: dict[str, subprocess.Popen] = {}
         next_schedule = time.monotonic() + min(5.0, schedule_interval)
         try:
             while not stopping:
@@ -87,17 +96,20 @@ class Command(BaseCommand):
                         stopping = True
                 if schedule_interval > 0 and time.monotonic() >= next_schedule and not stopping:
                     next_schedule = time.monotonic() + schedule_interval
-                    if scheduled is None or scheduled.poll() is not None:
-                        scheduled = subprocess.Popen(
-                            [sys.executable, "manage.py", "publish_scheduled"],
-                            env=env,
-                            start_new_session=True,
-                            stdout=subprocess.DEVNULL,
-                        )
+                    for job in MINUTE_JOBS:
+                        running = scheduled.get(job)
+                        if running is None or running.poll() is not None:
+                            scheduled[job] = subprocess.Popen(
+                                [sys.executable, "manage.py", *job.split()],
+                                env=env,
+                                start_new_session=True,
+                                stdout=subprocess.DEVNULL,
+                            )
                 time.sleep(0.5)
         finally:
-            if scheduled is not None and scheduled.poll() is None:
-                procs["publish_scheduled"] = scheduled
+            for job, running in scheduled.items():
+                if running.poll() is None:
+                    procs[job] = running
             for proc in procs.values():
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGTERM)

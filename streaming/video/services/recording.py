@@ -1,6 +1,6 @@
 """After the broadcast: the recording becomes a replay lesson in the learning module's "直播回放" course.
 
-The live directory already holds every segment and full media playlists (streaming.video.ladder).
+The live directory already holds every segment and full media playlists (streaming.video.packaging.ladder).
 `recording_package` turns them into a VOD package — ENDLIST, PLAYLIST-TYPE VOD, the discontinuities
 of packager restarts kept, segments hard-linked rather than copied — and
 learning.services.replay.replay_publish imports it as a lesson. The event then becomes
@@ -19,11 +19,12 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from learning.services.replay import replay_publish
 from streaming.models import LiveEvent
 from streaming.services.events import event_mark_replay_ready
 from streaming.video.models import LiveStream
-from streaming.video.paths import event_dir, live_root
-from streaming.video.playlists import parse_media_playlist, vod_playlist
+from streaming.video.packaging.paths import event_dir, live_root
+from streaming.video.packaging.playlists import parse_media_playlist, vod_playlist
 
 logger = logging.getLogger(__name__)
 
@@ -122,11 +123,6 @@ def replay_make(*, event_id: int) -> str:
         if not segments or duration <= 0:
             _finish(event_id, recording=LiveStream.Recording.NONE, recorded_seconds=0)
             return "nothing was recorded"
-        try:
-            from learning.services.replay import replay_publish
-        except ImportError:
-            _finish(event_id, recording=LiveStream.Recording.FAILED, last_error="replay service unavailable")
-            return "replay service unavailable"
         visibility, orgs = _visibility(event)
         try:
             lesson = replay_publish(

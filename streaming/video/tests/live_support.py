@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 import requests
 
 from core.ffmpeg import ffmpeg_binary
-from streaming.video.processes import process_cmdline, processes_mentioning
+from streaming.video.supervision.processes import process_cmdline, processes_mentioning
 from streaming.video.tests.media import encoder_args
 
 RUN_ROOT = Path(tempfile.mkdtemp(prefix="lv-"))  # short: a Unix socket path must stay under 108 bytes
@@ -155,28 +154,12 @@ def end_process(proc: subprocess.Popen) -> None:
 
 def ffmpeg_processes_of(event_id: int) -> list[int]:
     """Running ffmpeg processes writing into the event's live directory (from the process table)."""
-    from streaming.video.paths import event_dir_name
+    from streaming.video.packaging.paths import event_dir_name
 
     name = event_dir_name(event_id)
     return [
         pid for pid in processes_mentioning(name) if "ffmpeg" in os.path.basename((process_cmdline(pid) or [""])[0])
     ]
-
-
-def ffprobe_streams(data: bytes, suffix: str = ".ts") -> list[dict]:
-    probe = shutil.which("ffprobe")
-    assert probe, "ffprobe is needed by this test (apt-get install ffmpeg)"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
-        fh.write(data)
-        fh.flush()
-        out = subprocess.run(
-            [probe, "-v", "error", "-show_streams", "-of", "json", fh.name],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-    return json.loads(out.stdout)["streams"]
 
 
 def media_playlists(master: str) -> list[str]:

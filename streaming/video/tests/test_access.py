@@ -29,6 +29,7 @@ def person(role: str | None, tree):
         Role.COMMUNITY_STAFF: lambda: {"area": tree["village_a"]},
         Role.TOWN_STAFF: lambda: {"area": tree["town_a"]},
         Role.DEPARTMENT_STAFF: lambda: {"department": make_department(tree["city"])},
+        Role.DEPARTMENT_SUPERVISOR: lambda: {"department": make_department(tree["city"])},
     }.get(role, dict)()
     return make_user_with_role(role, **scope)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from streaming.video import amf
-from streaming.video.avc import parse_decoder_config
-from streaming.video.flv import AUDIO, SCRIPT, VIDEO, FlvMuxer, normalise_script_data
-from streaming.video.tests.media import decode_errors, flv_source, flv_tags, probe, webm_source
-from streaming.video.units import GopCache, Unit
-from streaming.video.webm import WebmDemuxer, WebmError
+from streaming.video.ingest import amf
+from streaming.video.ingest.avc import parse_decoder_config
+from streaming.video.ingest.flv import AUDIO, SCRIPT, VIDEO, FlvMuxer, normalise_script_data
+from streaming.video.ingest.units import GopCache, Unit
+from streaming.video.ingest.webm import WebmDemuxer, WebmError
+from streaming.video.tests.media import decode_errors, flv_source, flv_tags, webm_source
+from tests.mediainfo import video_frames
 
 
 def test_amf0_round_trip_and_malformed_input():
@@ -56,8 +57,8 @@ def test_flv_units_resume_at_any_keyframe():
     start = keyframes[1]
     resumed = muxer.prefix(units[start].sync) + b"".join(u.data for u in units[start:])
     assert decode_errors(resumed, "flv") == ""
-    frames = probe(resumed, "flv", "-select_streams", "v", "-show_entries", "frame=key_frame").split()
-    assert frames[0] == "1" and 55 <= len(frames) <= 62  # starts on a keyframe, two seconds of picture
+    frames = video_frames(resumed, fmt="flv")
+    assert frames[0].key and 55 <= len(frames) <= 62  # starts on a keyframe, two seconds of picture
     assert [k for k, *_ in flv_tags(resumed)[:4]] == [SCRIPT, VIDEO, AUDIO, VIDEO]
 
 
@@ -89,8 +90,8 @@ def test_webm_units_resume_at_any_keyframe():
     start = keyframes[2]
     resumed = demuxer.prefix(units[start].sync) + b"".join(u.data for u in units[start:])
     assert decode_errors(resumed, "matroska") == ""
-    first = probe(resumed, "matroska", "-select_streams", "v", "-show_entries", "frame=key_frame,pts_time").split()
-    assert first[0].startswith("1,") and 1.9 < float(first[0].split(",")[1]) < 2.1
+    first = video_frames(resumed, fmt="matroska")[0]
+    assert first.key and 1.9 < first.time < 2.1
 
 
 def test_webm_rejects_what_is_not_webm():

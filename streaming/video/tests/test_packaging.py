@@ -7,11 +7,12 @@ import subprocess
 import pytest
 
 from core.ffmpeg import ffmpeg_binary
-from streaming.video.flv import FlvMuxer
-from streaming.video.ladder import choose_ladder, master_playlist, packager_argv
-from streaming.video.playlists import live_window, parse_media_playlist, vod_playlist
-from streaming.video.tests.media import flv_source, flv_tags, probe
-from streaming.video.units import SourceInfo
+from streaming.video.ingest.flv import FlvMuxer
+from streaming.video.ingest.units import SourceInfo
+from streaming.video.packaging.ladder import choose_ladder, master_playlist, packager_argv
+from streaming.video.packaging.playlists import live_window, parse_media_playlist, vod_playlist
+from streaming.video.tests.media import flv_source, flv_tags
+from tests.mediainfo import media_info
 
 
 def names(ladder):
@@ -63,9 +64,13 @@ def run_packager(out_dir, data: bytes, *, start_number: int = 0) -> None:
     for kind, ts, payload in flv_tags(data):
         muxer.message(kind, ts, payload)
     info = muxer.info()
-    argv = packager_argv(binary=ffmpeg_binary(), info=info, ladder=choose_ladder(info), out_dir=out_dir)
-    argv[-1:-1] = ["-start_number", str(start_number)]
-    subprocess.run(argv, input=data, check=True, timeout=120, capture_output=True)
+    argv = packager_argv(
+        binary=ffmpeg_binary(), info=info, ladder=choose_ladder(info), out_dir=out_dir, start_number=start_number
+    )
+    done = subprocess.run(argv, input=data, check=True, timeout=120, capture_output=True)
+    # The argv is an ffmpeg-python graph compiled: ffmpeg must have taken every option in it.
+    warnings = done.stderr.decode("utf-8", "replace")
+    assert not [line for line in warnings.splitlines() if "has not been used" in line or "may be ignored" in line]
 
 
 def test_packager_writes_aligned_one_second_segments_and_continues_after_a_restart(tmp_path):
@@ -80,13 +85,10 @@ def test_packager_writes_aligned_one_second_segments_and_continues_after_a_resta
     assert [s.discontinuity for s in top.segments][3] is True
     assert not top.ended  # a source that leaves does not end the stream for viewers
     segment = (tmp_path / "360p" / "s000004.ts").read_bytes()
-    fields = "stream=codec_name,width,height,pix_fmt"
-    # (ffprobe lists an MPEG-TS stream once under its program and once on its own)
-    assert set(probe(segment, "mpegts", "-select_streams", "v", "-show_entries", fields).split()) == {
-        "h264,640,360,yuv420p"
-    }
+    video = media_info(segment, fmt="mpegts").video
+    assert (video.codec, video.width, video.height, video.pix_fmt) == ("h264", 640, 360, "yuv420p")
     audio = (tmp_path / "audio" / "s000002.ts").read_bytes()
-    assert set(probe(audio, "mpegts", "-show_entries", "stream=codec_name").split()) == {"aac"}
+    assert [s.codec for s in media_info(audio, fmt="mpegts").streams] == ["aac"]
 
 
 LIVE = """#EXTM3U

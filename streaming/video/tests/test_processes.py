@@ -10,7 +10,7 @@ import textwrap
 import time
 
 from core.ffmpeg import ffmpeg_binary
-from streaming.video.processes import PidRegistry, process_start_ticks
+from streaming.video.supervision.processes import PidRegistry, process_start_ticks
 from streaming.video.tests.live_support import wait_for
 
 # A stand-in for an ffmpeg that does not read its input: only a signal can end it.
@@ -35,7 +35,7 @@ def test_ffmpeg_dies_with_the_process_that_started_it(tmp_path):
     script = textwrap.dedent(f"""
         import asyncio, sys
         from pathlib import Path
-        from streaming.video.processes import PidRegistry, spawn
+        from streaming.video.supervision.processes import PidRegistry, spawn
         async def main():
             child = await spawn({[ffmpeg_binary(), *IDLE_FFMPEG, "-metadata", f"title={marker}"]!r},
                                 log_path=Path({str(tmp_path / "ffmpeg.log")!r}),

@@ -8,15 +8,15 @@ import pytest
 
 from core.tests.factories import make_party_org
 from streaming.models import Invitation, LiveEvent, Venue
-from streaming.video.ladder import choose_ladder, master_playlist, write_atomically
+from streaming.video.ingest.units import SourceInfo
 from streaming.video.models import LiveStream
-from streaming.video.paths import event_dir
-from streaming.video.playlists import parse_media_playlist
+from streaming.video.packaging.ladder import choose_ladder, master_playlist, write_atomically
+from streaming.video.packaging.paths import event_dir
+from streaming.video.packaging.playlists import parse_media_playlist
 from streaming.video.services.recording import recording_package, replay_make
 from streaming.video.tests.conftest import make_event
 from streaming.video.tests.media import flv_source
 from streaming.video.tests.test_packaging import run_packager
-from streaming.video.units import SourceInfo
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.db import connections
 
 from streaming.models import LiveEvent, new_stream_key
 from streaming.video.models import LiveStream
-from streaming.video.supervisor import Supervisor, default_config
+from streaming.video.supervision.supervisor import Supervisor, default_config
 from streaming.video.tests.conftest import make_event
 from streaming.video.tests.live_support import ffmpeg_processes_of, publisher
 from tests.support import free_port, live_db

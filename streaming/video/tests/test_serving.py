@@ -11,7 +11,7 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 
-from streaming.video import paths
+from streaming.video.packaging import paths
 from streaming.video.serving import LiveMediaApp
 from streaming.video.tests.test_packaging import LIVE
 
@@ -51,8 +51,23 @@ def test_directory_names_and_tokens_are_unguessable_and_checked():
     assert paths.token_valid(7, token)
     assert not paths.token_valid(8, token)  # another event
     assert not paths.token_valid(7, token[:-1] + ("0" if token[-1] != "0" else "1"))  # tampered
-    assert not paths.token_valid(7, paths.playback_token(7, now=time.time() - paths.PLAYBACK_TTL - 1))  # expired
+    long_ago = time.time() - paths.PLAYBACK_TTL - paths.PLAYBACK_TOKEN_STEP - 1
+    assert not paths.token_valid(7, paths.playback_token(7, now=long_ago))  # expired
     assert not paths.token_valid(7, "../../etc")
+
+
+def test_one_address_for_every_viewer_within_an_hour_valid_at_least_the_ttl():
+    """Rounded expiries: a proxy can cache segments for all viewers, and a heartbeat gets the address
+    the page already plays (a new one every second made players reload and freeze)."""
+    step, ttl = paths.PLAYBACK_TOKEN_STEP, paths.PLAYBACK_TTL
+    start = 1_800_000_000 - 1_800_000_000 % step  # a step boundary
+    tokens = {paths.playback_token(7, now=start + offset) for offset in (1, 60, 1800, step - 1, step)}
+    assert len(tokens) == 1
+    assert paths.playback_token(7, now=start + step + 1) not in tokens  # the next hour's address
+    for offset in (1, step - 1, step):
+        token = paths.playback_token(7, now=start + offset)
+        assert paths.token_valid(7, token, now=start + offset + ttl)  # at least the TTL
+        assert not paths.token_valid(7, token, now=start + offset + ttl + step + 1)  # at most one step more
 
 
 def test_playlists_and_segments_are_served_with_their_types_and_caching(live):
@@ -96,7 +111,7 @@ def test_anything_else_under_the_prefix_is_not_found(live, suffix):
 def test_a_bad_or_foreign_token_is_not_found_like_a_missing_file(live):
     app, base = live
     assert request(app, base.replace("/live-media/7/", "/live-media/8/") + "/master.m3u8")[0] == 404
-    expired = paths.playback_path(7, now=time.time() - paths.PLAYBACK_TTL - 5)
+    expired = paths.playback_path(7, now=time.time() - paths.PLAYBACK_TTL - paths.PLAYBACK_TOKEN_STEP - 5)
     assert request(app, expired)[0] == 404
     assert request(app, f"{base}/master.m3u8", method="POST")[0] == 405
 

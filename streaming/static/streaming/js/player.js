@@ -1,5 +1,8 @@
 // The live video: waits for the broadcast, plays it with hls.js (low-latency settings; Safari plays
 // HLS natively), recovers from errors, and reports the player's health with each heartbeat.
+// Each heartbeat answers with a signed address; a renewed signature never interrupts playback: the
+// player keeps the address it plays and takes the newest one only when it (re)starts, e.g. after the
+// old signature expired and loading failed.
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-event]");
@@ -12,7 +15,8 @@
   var statusUrl = root.dataset.statusUrl || "";
   var every = Math.max(3, parseInt(root.dataset.heartbeatSeconds || "10", 10)) * 1000;
   var hls = null;
-  var source = "";
+  var source = "";   // the address being played
+  var offered = "";  // the newest address the server gave
   var health = video ? "waiting" : "unknown";
   var detail = "";
   var lastTime = -1;
@@ -52,7 +56,9 @@
       hls.on(window.Hls.Events.ERROR, function (_event, data) {
         if (!data.fatal) { return; }
         setHealth("error", String(data.details || data.type));
-        if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) { hls.startLoad(); }
+        if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) {
+          if (offered && offered !== source) { play(offered); } else { hls.startLoad(); }  // expired: renew
+        }
         else if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) { hls.recoverMediaError(); }
         else { say(S.playerError); stop(); }  // the next heartbeat starts again
       });
@@ -85,7 +91,9 @@
   function follow(state, url) {
     if (state === "live") {
       if (!video) { return; }
-      if (url) { play(url); } else if (!source) { setHealth("waiting"); say(S.waitingVideo); }
+      if (url) { offered = url; }
+      if (source) { return; }  // playing: keep it (a new signature is not a new stream)
+      if (url) { play(url); } else { setHealth("waiting"); say(S.waitingVideo); }
     } else if (state !== "scheduled") {
       stop();
       if (timer) { clearInterval(timer); timer = null; }
@@ -107,7 +115,7 @@
   }
 
   if (live) { live.on("state", function (s) { if (s.state === "live") { tick(); } else { follow(s.state, null); } }); }
-  if (root.dataset.playbackUrl) { play(root.dataset.playbackUrl); }
+  if (root.dataset.playbackUrl) { offered = root.dataset.playbackUrl; play(offered); }
   tick();
   timer = setInterval(tick, every);
   window.DJPlayer = { health: function () { return health; }, video: video, tick: tick };

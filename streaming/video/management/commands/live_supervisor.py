@@ -8,7 +8,7 @@ import logging
 from django.core.management.base import BaseCommand
 
 from core.ffmpeg import ffmpeg_binary, ffmpeg_version
-from streaming.video.supervisor import default_config, run_supervisor
+from streaming.video.supervision.supervisor import default_config, run_supervisor
 
 
 class Command(BaseCommand):

@@ -1,0 +1,136 @@
+"""Request bodies over a cap are refused with 413 before they are read.
+
+One body must not hold a process's memory or its event loop hostage: a 200 MB POST, even an
+anonymous one that would be answered 403, used to be read whole first. Every request may carry at
+most REQUEST_BODY_MAX_MB; only signed-in editors of Wagtail's admin (under UPLOAD_PATH_PREFIXES,
+where lesson media are uploaded) may send up to LEARNING_MAX_UPLOAD_MB.
+
+Two doors, because Django's ASGI handler reads the whole body before any middleware runs:
+- `BodyLimitApp` wraps the ASGI application (Daphne): it answers 413 from the Content-Length header
+  alone, or stops a chunked body once it passes the cap, before Django reads it. It knows the path,
+  not the person, so it applies the upload cap under the upload prefixes.
+- `BodyLimitMiddleware` (first among Django's middleware after the proxy headers) does the same for
+  WSGI (gunicorn), where the body is read only when a view asks for it, and applies the person rule.
+
+What neither door can do: Daphne (Twisted) receives the whole body, spooled to a temporary file,
+before it calls the application at all. On the embedded default a large body still travels to the
+server before the 413; in production the reverse proxy's own limit (nginx `client_max_body_size`,
+README) stops it at the edge.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+
+MB = 1024 * 1024
+OVER_CAP = "core.bodylimit.over_cap"  # a request larger than the cap that only an editor may send
+
+
+def body_cap() -> int:
+    return int(settings.REQUEST_BODY_MAX_MB) * MB
+
+
+def upload_cap() -> int:
+    return max(body_cap(), int(settings.LEARNING_MAX_UPLOAD_MB) * MB)
+
+
+def cap_for_path(path: str) -> int:
+    return upload_cap() if path.startswith(tuple(settings.UPLOAD_PATH_PREFIXES)) else body_cap()
+
+
+def declared_length(value: str | bytes | None) -> int | None:
+    """The Content-Length, or None when there is none (or it is not a number: the server refuses it)."""
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def too_large_response(request: HttpRequest, *, limit: int) -> HttpResponse:
+    """413 in the site's language (Chinese by default), saying how large a request may be."""
+    with translation.override(getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE):
+        html = render_to_string("413.html", {"limit_mb": limit // MB}, request=request)
+    response = HttpResponse(html, status=413)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _may_upload(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))
+
+
+class BodyLimitMiddleware:
+    """WSGI's door (also checked under ASGI, where it adds the person rule): 413 before the body is read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = declared_length(request.META.get("CONTENT_LENGTH"))
+        if length is not None and length > body_cap():
+            limit = cap_for_path(request.path_info)
+            # The person is known only after the session middleware: the upload cap is checked in
+            # process_view below; here only what no one may send.
+            if length > limit:
+                return too_large_response(request, limit=limit)
+            request.META[OVER_CAP] = True
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if request.META.get(OVER_CAP) and not _may_upload(request):
+            return too_large_response(request, limit=body_cap())
+        return None
+
+
+class BodyLimitApp:
+    """ASGI's door, around Django: 413 by Content-Length, or as soon as a chunked body passes the cap."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.application(scope, receive, send)
+        limit = cap_for_path(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        length = declared_length(headers.get(b"content-length"))
+        if length is not None and length > limit:
+            return await self._refuse(scope, send, limit)
+        received = 0
+        over = False
+
+        async def limited_receive():
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    return {"type": "http.disconnect"}  # Django stops reading and answers nothing
+            return message
+
+        await self.application(scope, limited_receive, send)
+        if over:
+            await self._refuse(scope, send, limit)
+
+    async def _refuse(self, scope, send, limit: int) -> None:
+        from asgiref.sync import sync_to_async
+
+        request = ASGIRequest(scope, io.BytesIO())
+        request.user = AnonymousUser()
+        response = await sync_to_async(too_large_response)(request, limit=limit)
+        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
+        headers.append((b"connection", b"close"))  # the rest of the body is not wanted
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": response.content})

@@ -1,0 +1,14 @@
+"""`seed_demo` on an empty database takes the demo password from DEMO_PASSWORD (apart from
+test_seed_demo.py, whose tests share one demo seeded with the default password)."""
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+SCALE = 0.02
+
+
+def test_demo_password_comes_from_the_environment(db, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "Another-Pass-77")
+    call_command("seed_demo", scale=SCALE, verbosity=0)
+    assert authenticate(username="demo_ops", password="Another-Pass-77") is not None
+    assert authenticate(username="demo_ops", password="Demo-2026!") is None

@@ -1,0 +1,74 @@
+"""The command screen's socket, `/ws/dashboards/screen/?last=<id>`: thin by design.
+
+Connect: 4401 not signed in, 4403 not the operations centre. Then the catch-up: the items after
+`last` (or none, when too far behind) with a fresh snapshot of the figures; then every push. A
+push that races the catch-up may arrive twice: items carry ids and screens skip what they saw.
+The only client message is {"type": "ping"}; anything else closes with 4400.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from core.consumers import CLOSE_BAD_INPUT, CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
+from core.layers import RenewedGroupsMixin
+from dashboards.access import can_view_screen
+from dashboards.screen import screen_items_after, screen_snapshot
+from dashboards.services.screen import SCREEN_GROUP
+
+MAX_FRAME = 1024
+
+
+class ScreenConsumer(RenewedGroupsMixin, AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
+            return
+        if not await database_sync_to_async(can_view_screen)(user):
+            await self.accept()
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = SCREEN_GROUP
+        await self.groups_join(self.group)
+        await self.accept()
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            last = int(params["last"][0]) if "last" in params else None
+        except ValueError:
+            last = None
+        items, snapshot = await database_sync_to_async(self._catch_up)(last)
+        await self.send_json({"type": "snapshot", "items": items, "snapshot": snapshot})
+
+    @staticmethod
+    def _catch_up(last: int | None) -> tuple[list[dict], dict]:
+        # Snapshot first: an item committed between the two reads is then in the items (screens skip
+        # ids they saw), never missing from both.
+        snapshot = screen_snapshot()
+        items = screen_items_after(last) if last is not None else []
+        return items or [], snapshot
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.groups_leave()
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if bytes_data is not None or text_data is None or len(text_data) > MAX_FRAME:
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        if not isinstance(content, dict) or content.get("type") != "ping":
+            await self.close(code=CLOSE_BAD_INPUT)
+            return
+        await self.send_json({"type": "pong"})
+
+    async def screen_push(self, event: dict) -> None:
+        await self.send_json({"type": "push", "item": event.get("item"), "snapshot": event["snapshot"]})

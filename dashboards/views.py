@@ -1,0 +1,131 @@
+"""Thin views: parse, go through access, read the figures, render."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from dashboards import selectors
+from dashboards.access import (
+    access_dashboard_by_key,
+    access_dashboard_node,
+    can_view_screen,
+    dashboards_for,
+)
+from dashboards.exports import workbook_for
+from dashboards.screen import screen_snapshot
+
+
+def _page(request: HttpRequest, key: str):
+    dashboard, roots = access_dashboard_by_key(request.user, key)
+    node = access_dashboard_node(request.user, dashboard, roots, request.GET.get("node"))
+    period = selectors.parse_period(request.GET, default_months=dashboard.default_months)
+    return dashboard, roots, node, period
+
+
+def _url(name: str, key: str, node, period: selectors.Period) -> str:
+    return f"{reverse(name, args=[key])}?node={node.pk}&{period.query()}"
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    dashboards = dashboards_for(request.user)
+    screen = can_view_screen(request.user)
+    if not dashboards and not screen:
+        raise Http404
+    return render(request, "dashboards/index.html", {"dashboards": dashboards, "screen": screen})
+
+
+@login_required
+def dashboard_page(request: HttpRequest, key: str) -> HttpResponse:
+    dashboard, roots, node, period = _page(request, key)
+    figures = selectors.figures_from_rollups(dashboard, node, period)
+    charts = selectors.chart_views(
+        dashboard, node, period, figures, child_url=lambda c: _url("dashboards:dashboard", key, c, period)
+    )
+    return render(
+        request,
+        "dashboards/dashboard.html",
+        {
+            "dashboard": dashboard,
+            "node": node,
+            "roots": roots if len(roots) > 1 else [],
+            "crumbs": selectors.ancestors_of(dashboard, node, roots),
+            "period": period,
+            "charts": charts,
+            "charts_json": {"charts": [c.as_json() for c in charts]},
+            "as_of": timezone.now(),
+            "reconciled": selectors.last_reconciled(dashboard),
+            "export_url": _url("dashboards:export", key, node, period),
+            "records_url": _url("dashboards:records", key, node, period),
+        },
+    )
+
+
+@login_required
+def export(request: HttpRequest, key: str) -> HttpResponse:
+    dashboard, _roots, node, period = _page(request, key)
+    figures = selectors.figures_from_rollups(dashboard, node, period)
+    charts = selectors.chart_views(dashboard, node, period, figures, child_url=lambda c: "")
+    book = workbook_for(dashboard=dashboard, node=node, period=period, charts=charts, as_of=timezone.now())
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"dashboard-{dashboard.key}-{node.pk}-{period.start:%Y%m}-{period.end:%Y%m}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def records(request: HttpRequest, key: str) -> HttpResponse:
+    dashboard, _roots, node, period = _page(request, key)
+    rows = (
+        dashboard.records(user=request.user, node=node, start=period.start, end=period.end) if dashboard.records else []
+    )
+    return render(
+        request,
+        "dashboards/records.html",
+        {
+            "dashboard": dashboard,
+            "node": node,
+            "period": period,
+            "rows": rows,
+            "back_url": _url("dashboards:dashboard", key, node, period),
+        },
+    )
+
+
+@login_required
+def screen(request: HttpRequest) -> HttpResponse:
+    if not can_view_screen(request.user):
+        raise Http404
+    labels = {
+        "connected": pgettext("connection state", "Live"),
+        "reconnecting": _("Reconnecting…"),
+        "venues": _("venues online"),
+        "nothing": _("Nothing on air."),
+        "noDepartments": _("No department figures yet."),
+        "kinds": {
+            "live.check_in": _("Venue checked in"),
+            "live.state": _("Event started or ended"),
+            "live.viewer": _("New viewer"),
+            "report.filed": _("Report filed"),
+        },
+    }
+    return render(request, "dashboards/screen.html", {"snapshot": screen_snapshot(with_map=True), "labels": labels})
+
+
+@login_required
+def screen_data(request: HttpRequest) -> JsonResponse:
+    if not can_view_screen(request.user):
+        raise Http404
+    return JsonResponse(screen_snapshot(with_map=request.GET.get("map") == "1"))
