@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import Client
 
 from core.models import User
 from core.resumable import uploads_sweep
-from core.tests.factories import DEFAULT_PASSWORD, Role, make_user_with_role
+from core.tests.factories import DEFAULT_PASSWORD
 from learning.models import MediaAsset
+from learning.tests.factories import make_media_editor
 from learning.tests.media import make_clip
 from learning.uploads import sniff_media
 
@@ -37,11 +37,7 @@ def upload_dir(settings, tmp_path):
 
 
 def editor(*codenames: str) -> tuple[User, Client]:
-    user = make_user_with_role(Role.EDITOR)
-    group = Group.objects.create(name=f"媒体编辑{user.pk}")
-    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="learning", codename__in=codenames))
-    user.groups.add(group)
+    user = make_media_editor(*codenames)
     client = Client()
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.login(username=user.username, password=DEFAULT_PASSWORD)
@@ -222,6 +218,20 @@ def test_the_admin_form_turns_a_finished_upload_into_a_media_asset(
     # The token was used once; sending it again finds nothing.
     again = client.post(f"{BASE}add/", {"title": "再来一次", "source_upload": token})
     assert again.status_code == 200 and "was not found" in again.content.decode()
+
+    # A new file for the same asset comes the same way; the old upload is removed once it is replaced.
+    old_source = asset.source.name
+    audio = make_clip(tmp_path / "audio.m4a", seconds=1, video=False).read_bytes()
+    url = create(client, len(audio), name="录音.m4a")["Location"]
+    assert patch(client, url, 0, audio).status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"{BASE}edit/{asset.pk}/", {"title": "七一党课录音", "source_upload": url.rstrip("/").split("/")[-1]}
+        )
+    assert response.status_code == 302
+    asset.refresh_from_db()
+    assert asset.source_name == "录音.m4a" and asset.source_size == len(audio) and asset.kind == "audio"
+    assert not (media_root / old_source).exists() and not any(upload_dir.rglob("data"))
 
 
 @pytest.mark.parametrize(

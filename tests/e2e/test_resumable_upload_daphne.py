@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
-from core.tests.factories import DEFAULT_PASSWORD, Role, make_user_with_role
+from core.tests.factories import DEFAULT_PASSWORD
 from learning.models import LessonKind, MediaAsset, Topic, Visibility
 from learning.services.courses import course_create, course_index_get_or_create, lesson_create
+from learning.tests.factories import make_media_editor
 from learning.tests.media import make_clip
 from tests.support import HTTP_TIMEOUT, DaphneProcess, http_session, live_db, signed_in_session
 
@@ -27,19 +27,6 @@ pytestmark = [pytest.mark.daphne, live_db]
 
 CHUNK = 48 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
-
-
-def make_editor():
-    user = make_user_with_role(Role.EDITOR)
-    group = Group.objects.create(name=f"媒体编辑{user.pk}")
-    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="learning", codename__in=["add_mediaasset", "change_mediaasset", "view_mediaasset"]
-        )
-    )
-    user.groups.add(group)
-    return user
 
 
 def dropped_patch(server: DaphneProcess, path: str, *, offset: int, chunk: bytes, cookies: str, csrf: str) -> None:
@@ -55,7 +42,7 @@ def dropped_patch(server: DaphneProcess, path: str, *, offset: int, chunk: bytes
 
 
 def test_a_dropped_chunk_resumes_from_the_servers_offset_and_ends_in_a_transcoded_lesson(daphne):
-    editor = make_editor()
+    editor = make_media_editor()
     with tempfile.TemporaryDirectory() as folder:
         body = make_clip(Path(folder) / "lesson.mp4", seconds=3).read_bytes()
     assert len(body) > 3 * CHUNK, len(body)
