@@ -5,6 +5,10 @@ anonymous one that would be answered 403, used to be read whole first. Every req
 most REQUEST_BODY_MAX_MB; only signed-in editors of Wagtail's admin (under UPLOAD_PATH_PREFIXES,
 where lesson media are uploaded) may send up to LEARNING_MAX_UPLOAD_MB.
 
+Lesson media normally arrive as resumable chunks well under the cap (core/resumable.py, the admin's
+upload field); the editors' larger cap remains for a browser without JavaScript, which sends the file
+with the form.
+
 Three doors, because Django's ASGI handler reads the whole body before any middleware runs, and
 Django's WSGI request reads only as many bytes as the Content-Length says (none for a chunked body):
 - `BodyLimitApp` wraps the ASGI application (Daphne): it answers 413 from the Content-Length header
@@ -18,7 +22,7 @@ Django's WSGI request reads only as many bytes as the Content-Length says (none 
   Content-Length under WSGI, where the body is read only when a view asks for it, and applies the
   person rule under both.
 
-What neither door can do: Daphne (Twisted) receives the whole body, spooled to a temporary file,
+What no door can do: Daphne (Twisted) receives the whole body, spooled to a temporary file,
 before it calls the application at all. On the embedded default a large body still travels to the
 server before the 413; in production the reverse proxy's own limit (nginx `client_max_body_size`,
 README) stops it at the edge.
