@@ -94,6 +94,15 @@ def test_the_progress_bar_survives_a_drop_and_a_reload(chromium, daphne, editor)
     page.wait_for_url(f"{daphne.url}/")
 
     open_form(page, daphne)
+    # A file the server refuses says why, in Chinese, and is not sent with the form instead.
+    page.set_input_files(
+        "[data-resumable] input[type=file]",
+        files=[{"name": "会议纪要.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 minutes"}],
+    )
+    page.wait_for_selector("[data-resumable][data-state=failed]")
+    assert "上传失败：不能上传这种类型的文件" in page.text_content("[data-resumable-state]")
+    assert page.evaluate("() => document.querySelector('[data-resumable] input[type=file]').files.length") == 0
+
     page.set_input_files("[data-resumable] input[type=file]", str(editor.clip))
     # Past the drop: the lost chunk was sent again from the offset the server gave.
     page.wait_for_function(f"() => +document.querySelector('[data-resumable]').dataset.offset >= {4 * CHUNK}")
