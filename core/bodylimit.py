@@ -5,6 +5,10 @@ anonymous one that would be answered 403, used to be read whole first. Every req
 most REQUEST_BODY_MAX_MB; only signed-in editors of Wagtail's admin (under UPLOAD_PATH_PREFIXES,
 where lesson media are uploaded) may send up to LEARNING_MAX_UPLOAD_MB.
 
+Lesson media normally arrive as resumable chunks well under the cap (core/resumable.py, the admin's
+upload field); the editors' larger cap remains for a browser without JavaScript, which sends the file
+with the form.
+
 Two doors, because Django's ASGI handler reads the whole body before any middleware runs:
 - `BodyLimitApp` wraps the ASGI application (Daphne): it answers 413 from the Content-Length header
   alone, or stops a chunked body once it passes the cap, before Django reads it. It knows the path,

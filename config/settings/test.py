@@ -23,6 +23,7 @@ MEDIA_ROOT = Path(os.environ["MEDIA_ROOT"])
 LIVE_MEDIA_ROOT = Path(os.environ.get("LIVE_MEDIA_ROOT") or MEDIA_ROOT / "live")
 LIVE_RUN_DIR = Path(os.environ.get("LIVE_RUN_DIR") or SCRATCH_DIR / "run")
 LIVE_RELAY_SOCKET = os.environ.get("LIVE_RELAY_SOCKET") or str(LIVE_RUN_DIR / "relay.sock")
+RESUMABLE_UPLOAD_DIR = SCRATCH_DIR / "uploads"
 CACHES["machina_attachments"]["LOCATION"] = str(SCRATCH_DIR / "cache" / "machina_attachments")
 
 DEBUG = False
