@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from core.tests.factories import DEFAULT_PASSWORD
 from learning.models import MediaAsset
 from learning.tests.factories import make_media_editor
 from learning.tests.media import make_clip
-from tests.support import DaphneProcess, in_thread, launched_chromium, live_db
+from tests.support import DaphneProcess, in_thread, launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -87,11 +86,7 @@ def test_the_progress_bar_survives_a_drop_and_a_reload(chromium, daphne, editor)
         route.continue_()
 
     page.route("**/learning/uploads/**", on_upload)
-    page.goto(f"{daphne.url}/accounts/login/")
-    page.get_by_label("用户名或手机号").fill(editor.username)
-    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{daphne.url}/")
+    sign_in(page, daphne, editor.username)
 
     open_form(page, daphne)
     # A file the server refuses says why, in Chinese, and is not sent with the form instead.
