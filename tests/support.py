@@ -418,6 +418,19 @@ def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
             browser.close()
 
 
+def sign_in(page, server, username: str, password: str | None = None, *, next_url: str = "/") -> None:
+    """Sign in through the site's own form, as a person would, and wait for `next_url`. `server` is a
+    Daphne fixture or a base URL; the form is found by its Chinese labels (the default language)."""
+    from core.tests.factories import DEFAULT_PASSWORD
+
+    base = getattr(server, "url", server)
+    page.goto(f"{base}/accounts/login/" + (f"?next={quote(next_url)}" if next_url != "/" else ""))
+    page.get_by_label("用户名或手机号").fill(username)
+    page.get_by_label("密码").fill(password or DEFAULT_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}{next_url}", timeout=30_000)
+
+
 def stored_session_for(user):
     """A stored session that signs `user` in, as the sign-in view leaves it: put it in a socket test's
     scope["session"] beside scope["user"] (sockets re-read it before acting, core/socket_sessions.py)."""

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from core.tests.factories import DEFAULT_PASSWORD
 from learning.models import MediaAsset
 from learning.tests.factories import make_media_editor
 from learning.tests.media import make_clip
-from tests.support import DaphneProcess, in_thread, launched_chromium, live_db
+from tests.support import DaphneProcess, in_thread, launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -87,13 +86,18 @@ def test_the_progress_bar_survives_a_drop_and_a_reload(chromium, daphne, editor)
         route.continue_()
 
     page.route("**/learning/uploads/**", on_upload)
-    page.goto(f"{daphne.url}/accounts/login/")
-    page.get_by_label("用户名或手机号").fill(editor.username)
-    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{daphne.url}/")
+    sign_in(page, daphne, editor.username)
 
     open_form(page, daphne)
+    # A file the server refuses says why, in Chinese, and is not sent with the form instead.
+    page.set_input_files(
+        "[data-resumable] input[type=file]",
+        files=[{"name": "会议纪要.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 minutes"}],
+    )
+    page.wait_for_selector("[data-resumable][data-state=failed]")
+    assert "上传失败：不能上传这种类型的文件" in page.text_content("[data-resumable-state]")
+    assert page.evaluate("() => document.querySelector('[data-resumable] input[type=file]').files.length") == 0
+
     page.set_input_files("[data-resumable] input[type=file]", str(editor.clip))
     # Past the drop: the lost chunk was sent again from the offset the server gave.
     page.wait_for_function(f"() => +document.querySelector('[data-resumable]').dataset.offset >= {4 * CHUNK}")

@@ -163,6 +163,7 @@
         if (failure.fatal) {
           forget(my.key);
           my.failed = true;
+          input.value = "";  // a refused file must not go with the form instead
           pauseButton.hidden = true;
           submitWhenDone = false;
           setState(format(msgs.failed, { message: failure.message }), "failed");
