@@ -325,7 +325,7 @@ def proxy(live_database_url: str, redis_url: str) -> Iterator[Nginx]:
             shutil.rmtree(nginx.prefix, ignore_errors=True)
 
 
-def sign_in(proxy: Nginx, user, *, source_ip: str | None = None, forged_for: str | None = None):
+def sign_in_through(proxy: Nginx, user, *, source_ip: str | None = None, forged_for: str | None = None):
     session = proxy.session(source_ip)
     if forged_for:
         session.headers["X-Forwarded-For"] = forged_for
@@ -378,7 +378,7 @@ def test_the_audit_log_and_the_sign_in_throttle_see_the_client_not_the_proxy_nor
     grid = make_tree()["grid_a"]
     worker = make_user_with_role(Role.GRID_WORKER, area=grid)
     client = random_loopback_ip()
-    session = sign_in(proxy, worker, source_ip=client, forged_for="203.0.113.9")
+    session = sign_in_through(proxy, worker, source_ip=client, forged_for="203.0.113.9")
     response = session.get(f"{proxy.url}{reverse('governance:grid_detail', args=[grid.pk])}", timeout=HTTP_TIMEOUT)
     assert response.status_code == 200, proxy.diagnostics()
     entry = AuditLog.objects.get(actor=worker, action="governance.grid.view_residents")
@@ -448,8 +448,8 @@ def serving_daphne(proxy: Nginx, event_id: int, seen: dict[DaphneProcess, int]) 
 
 def test_chat_through_the_proxy_reaches_a_socket_on_the_other_daphne(proxy):
     world = make_world(state=LiveEvent.State.LIVE)
-    operator = sign_in(proxy, world.operator_a)
-    host = sign_in(proxy, world.organiser)
+    operator = sign_in_through(proxy, world.operator_a)
+    host = sign_in_through(proxy, world.organiser)
     event_id, seen = world.event.pk, {}
 
     with contextlib.ExitStack() as sockets:
