@@ -16,8 +16,10 @@ from dashboards import selectors
 from dashboards.access import (
     access_dashboard_by_key,
     access_dashboard_node,
+    access_screen_area,
     can_view_screen,
     dashboards_for,
+    screen_areas_of,
 )
 from dashboards.exports import workbook_for
 from dashboards.screen import screen_snapshot
@@ -37,10 +39,11 @@ def _url(name: str, key: str, node, period: selectors.Period) -> str:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     dashboards = dashboards_for(request.user)
-    screen = can_view_screen(request.user)
-    if not dashboards and not screen:
+    # The centre's own screen, or the towns' and communities' the person looks after.
+    screens = [None] if can_view_screen(request.user) else screen_areas_of(request.user)
+    if not dashboards and not screens:
         raise Http404
-    return render(request, "dashboards/index.html", {"dashboards": dashboards, "screen": screen})
+    return render(request, "dashboards/index.html", {"dashboards": dashboards, "screens": screens})
 
 
 @login_required
@@ -106,8 +109,7 @@ def records(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def screen(request: HttpRequest) -> HttpResponse:
-    if not can_view_screen(request.user):
-        raise Http404
+    area = access_screen_area(request.user, request.GET.get("area"))
     labels = {
         "connected": pgettext("connection state", "Live"),
         "reconnecting": _("Reconnecting…"),
@@ -121,11 +123,11 @@ def screen(request: HttpRequest) -> HttpResponse:
             "report.filed": _("Report filed"),
         },
     }
-    return render(request, "dashboards/screen.html", {"snapshot": screen_snapshot(with_map=True), "labels": labels})
+    context = {"area": area, "snapshot": screen_snapshot(area=area, with_map=True), "labels": labels}
+    return render(request, "dashboards/screen.html", context)
 
 
 @login_required
 def screen_data(request: HttpRequest) -> JsonResponse:
-    if not can_view_screen(request.user):
-        raise Http404
-    return JsonResponse(screen_snapshot(with_map=request.GET.get("map") == "1"))
+    area = access_screen_area(request.user, request.GET.get("area"))
+    return JsonResponse(screen_snapshot(area=area, with_map=request.GET.get("map") == "1"))
