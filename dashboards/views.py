@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core.services.audit import audit_record
 from dashboards import selectors
 from dashboards.access import (
     access_dashboard_by_key,
@@ -22,6 +25,7 @@ from dashboards.access import (
     screen_areas_of,
 )
 from dashboards.exports import workbook_for
+from dashboards.registry import Metric
 from dashboards.screen import screen_snapshot
 
 
@@ -32,8 +36,19 @@ def _page(request: HttpRequest, key: str):
     return dashboard, roots, node, period
 
 
+RECORDS_PAGE_SIZE = 50
+
+
 def _url(name: str, key: str, node, period: selectors.Period) -> str:
     return f"{reverse(name, args=[key])}?node={node.pk}&{period.query()}"
+
+
+def _records_url(key: str):
+    def url(metric: Metric, node, period: selectors.Period, record_key: str) -> str:
+        extra = {"metric": metric.key, **({"key": record_key} if record_key else {})}
+        return f"{_url('dashboards:records', key, node, period)}&{urlencode(extra)}"
+
+    return url
 
 
 @login_required
@@ -51,7 +66,12 @@ def dashboard_page(request: HttpRequest, key: str) -> HttpResponse:
     dashboard, roots, node, period = _page(request, key)
     figures = selectors.figures_from_rollups(dashboard, node, period)
     charts = selectors.chart_views(
-        dashboard, node, period, figures, child_url=lambda c: _url("dashboards:dashboard", key, c, period)
+        dashboard,
+        node,
+        period,
+        figures,
+        child_url=lambda c: _url("dashboards:dashboard", key, c, period),
+        records_url=_records_url(key),
     )
     return render(
         request,
@@ -91,6 +111,8 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 def records(request: HttpRequest, key: str) -> HttpResponse:
     dashboard, _roots, node, period = _page(request, key)
+    if request.GET.get("metric"):
+        return _metric_records(request, key, dashboard, node, period)
     rows = (
         dashboard.records(user=request.user, node=node, start=period.start, end=period.end) if dashboard.records else []
     )
@@ -102,6 +124,53 @@ def records(request: HttpRequest, key: str) -> HttpResponse:
             "node": node,
             "period": period,
             "rows": rows,
+            "back_url": _url("dashboards:dashboard", key, node, period),
+        },
+    )
+
+
+def _metric_records(request: HttpRequest, key: str, dashboard, node, period: selectors.Period) -> HttpResponse:
+    """The records behind one figure: a metric, at a node, over a period (of one key, e.g. one
+    outcome), as far as the person may see them; the count on the page is the figure's."""
+    try:
+        metric = dashboard.metric(request.GET["metric"])
+    except KeyError:
+        raise Http404 from None
+    if metric.records_of is None:
+        raise Http404
+    record_key = request.GET.get("key", "")[:40]
+    records, row = metric.records_of(user=request.user, node=node, period=period, key=record_key)
+    page = Paginator(records, RECORDS_PAGE_SIZE, allow_empty_first_page=True).get_page(request.GET.get("page"))
+    # These lists name residents (masked): who looked is logged, as for governance's own lists.
+    audit_record(
+        actor=request.user,
+        action="dashboards.records.view",
+        obj=node,
+        request=request,
+        detail={
+            "dashboard": dashboard.key,
+            "metric": metric.key,
+            "key": record_key,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "page": page.number,
+        },
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dashboards/records.html",
+        {
+            "dashboard": dashboard,
+            "node": node,
+            "period": period,
+            "metric": metric,
+            "record_key": record_key,
+            "key_label": (metric.key_labels() if metric.key_labels else {}).get(record_key, record_key),
+            "page": page,
+            "rows": [row(r) for r in page.object_list],
+            "page_query": query.urlencode(),
             "back_url": _url("dashboards:dashboard", key, node, period),
         },
     )
