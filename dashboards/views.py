@@ -116,17 +116,16 @@ def records(request: HttpRequest, key: str) -> HttpResponse:
     rows = (
         dashboard.records(user=request.user, node=node, start=period.start, end=period.end) if dashboard.records else []
     )
-    return render(
-        request,
-        "dashboards/records.html",
-        {
-            "dashboard": dashboard,
-            "node": node,
-            "period": period,
-            "rows": rows,
-            "back_url": _url("dashboards:dashboard", key, node, period),
-        },
+    return _render_records(request, key, dashboard, node, period, rows=rows)
+
+
+def _render_records(
+    request: HttpRequest, key: str, dashboard, node, period: selectors.Period, **context
+) -> HttpResponse:
+    context.update(
+        dashboard=dashboard, node=node, period=period, back_url=_url("dashboards:dashboard", key, node, period)
     )
+    return render(request, "dashboards/records.html", context)
 
 
 def _metric_records(request: HttpRequest, key: str, dashboard, node, period: selectors.Period) -> HttpResponse:
@@ -158,21 +157,17 @@ def _metric_records(request: HttpRequest, key: str, dashboard, node, period: sel
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    return _render_records(
         request,
-        "dashboards/records.html",
-        {
-            "dashboard": dashboard,
-            "node": node,
-            "period": period,
-            "metric": metric,
-            "record_key": record_key,
-            "key_label": (metric.key_labels() if metric.key_labels else {}).get(record_key, record_key),
-            "page": page,
-            "rows": [row(r) for r in page.object_list],
-            "page_query": query.urlencode(),
-            "back_url": _url("dashboards:dashboard", key, node, period),
-        },
+        key,
+        dashboard,
+        node,
+        period,
+        metric=metric,
+        key_label=(metric.key_labels() if metric.key_labels else {}).get(record_key, record_key),
+        page=page,
+        rows=[row(r) for r in page.object_list],
+        page_query=query.urlencode(),
     )
 
 
