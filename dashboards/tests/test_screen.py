@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from dashboards.models import ScreenItem
 from dashboards.routing import websocket_urlpatterns
@@ -17,6 +19,14 @@ application = URLRouter(websocket_urlpatterns)
 
 # Transactional (the consumer reads from another thread); the flush must leave Wagtail's root page.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_thread_connections():
+    yield
+    # The consumer and the tests' database_sync_to_async query from the database worker thread; on
+    # PostgreSQL its open connection would keep the test database from being dropped at the end.
+    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
@@ -77,8 +87,6 @@ def _figures(message: dict) -> dict:
 async def test_a_town_screen_gets_its_own_reports_and_never_another_towns(settings, tmp_path):
     """Each scope has its own group: a report filed in 甲镇 reaches 甲镇's screen and the centre's, and
     nothing at all reaches 乙街道's; a late 甲镇 screen catches up on 甲镇's items only."""
-    from channels.db import database_sync_to_async
-
     from core.models import Role
     from core.tests.factories import make_user_with_role
     from governance.reports.tests.factories import World
@@ -128,8 +136,6 @@ async def test_a_town_screen_gets_its_own_reports_and_never_another_towns(settin
 
 
 async def test_a_check_in_is_pushed_with_fresh_figures_and_a_late_screen_catches_up(world):
-    from channels.db import database_sync_to_async
-
     ops = world.people["ops"]
     screen = _communicator(ops)
     assert (await screen.connect())[0]
