@@ -134,6 +134,7 @@ class DaphneProcess:
         self.name = name
         self.port = 0
         self.proc: subprocess.Popen | None = None
+        self._stopping: subprocess.Popen | None = None
         self.log_dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
         self._stderr_path = self.log_dir / "stderr.log"
 
@@ -193,12 +194,18 @@ class DaphneProcess:
                     raise
         return self
 
+    def request_stop(self) -> None:
+        """Ask it to stop without waiting (stop() then waits), so that several stop side by side."""
+        if self.proc is not None and self.proc.poll() is None and self._stopping is not self.proc:
+            self._stopping = self.proc  # once per process: a second signal may cut its shutdown short
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, self.stop_signal)
+
     def stop(self) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, self.stop_signal)
+            self.request_stop()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -266,6 +273,8 @@ def running_servers(*servers: DaphneProcess) -> Iterator[list[DaphneProcess]]:
                 server.start()
         yield list(servers)
     finally:
+        for server in servers:
+            server.request_stop()
         for server in servers:
             server.stop()
             shutil.rmtree(server.log_dir, ignore_errors=True)

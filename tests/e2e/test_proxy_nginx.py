@@ -58,7 +58,8 @@ from tests.support import (
     unique_name,
 )
 
-pytestmark = [pytest.mark.daphne, pytest.mark.redis, live_db]
+# One worker runs the whole module, so the four servers start once per run.
+pytestmark = [pytest.mark.daphne, pytest.mark.redis, live_db, pytest.mark.xdist_group("proxy-nginx")]
 
 SITE_FILE = REPO_ROOT / "deploy" / "nginx" / "dangjian.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -123,6 +123,7 @@ def chunked(total: int, piece: int = 64 * 1024):
 
 
 @live_db  # rows the server reads must be committed; the test database must exist for it
+@pytest.mark.xdist_group("body-limit-gunicorn")  # one gunicorn for both
 def test_gunicorn_hands_a_chunked_form_under_the_cap_to_django(gunicorn):
     from tests.support import HTTP_TIMEOUT, http_session
 
@@ -144,6 +145,7 @@ def test_gunicorn_hands_a_chunked_form_under_the_cap_to_django(gunicorn):
 
 
 @live_db
+@pytest.mark.xdist_group("body-limit-gunicorn")
 def test_gunicorn_refuses_a_chunked_body_once_it_passes_the_cap(gunicorn):
     import select
     import socket
