@@ -4,16 +4,28 @@
 
 Setups (each serves the same demo-scale database on 127.0.0.1):
   naive  one Daphne process for everything, page cache off (CMS_PAGE_CACHE_SECONDS=0)
-  ours   gunicorn WSGI workers (gthread) for HTTP pages, anonymous page cache on; in production
-         Daphne runs beside them for WebSockets only (see README, "Production")
+  ours   gunicorn WSGI workers (gthread) for HTTP pages, anonymous page cache on, started as the
+         README's production command (`--forwarded-allow-ips ''`: only the proxy's headers count); in
+         production Daphne runs beside them for WebSockets only (see README, "Production")
 
 Pages: the portal, the news index, one news article and a Chinese search. For each setup and page:
   closed loop  --concurrency keep-alive connections for --duration seconds: requests/s, p50, p95
   open loop    --rate requests/s for --duration seconds (latency from the scheduled send time, so a
                server that falls behind shows it): p50, p95 and how many missed the --timeout
 The server's CPU time per request is measured too (from /proc, for the server's whole process group):
-unlike latency it does not depend on what else runs on the machine. The last line is the throughput
-ratio ours / naive (geometric mean over the four pages).
+unlike latency it does not depend on what else runs on the machine. The last lines are the throughput
+ratios ours / naive (geometric means over the four pages) for cache misses and cache hits, and the
+signed-in members' pages/s ours / naive.
+
+Cache misses and signed-in members (a live-event evening; the page cache serves neither):
+  misses       the same four anonymous pages through the production shape with the page cache off
+               (CMS_PAGE_CACHE_SECONDS=0), next to the naive setup (which has no cache either)
+  members      --members signed-in members (demo_member, one session each) each loading portal, news,
+               courses, learning record, the newest live event and the forum in turn: closed loop
+               (pages/s, p50, p95) and an open loop at --member-rate pages/s, on both setups
+  in-process   each member page through Django's test client in one process (no HTTP, no other
+               load from this benchmark): median and p95 server time and the number of SQL queries
+               (goal: <= 10 ms and <= 12 queries per signed-in page)
 
 The load generator only talks to 127.0.0.1, sends a bounded number of requests, and every wait has
 a timeout. The database is seeded once (migrate + seed_demo) if it does not exist yet.
@@ -40,6 +52,16 @@ from urllib.parse import quote
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # the only address this benchmark ever sends to
 MAX_REQUESTS_PER_RUN = 50_000
+MEMBER = "demo_member"  # seed_demo's party member (a branch's 党员)
+# What a member loads on a live-event evening; None: found after seeding.
+MEMBER_PAGES = {
+    "portal": "/",
+    "news": "/news/",
+    "courses": "/courses/",
+    "record": "/learning/record/",
+    "live": None,  # the event on air the member may watch (else the newest one)
+    "forum": "/forum/",
+}
 PAGES = {
     "home": "/",
     "news index": "/news/",
@@ -74,6 +96,85 @@ def ensure_database(database: Path) -> None:
     print(f"preparing {database} (migrate + seed_demo) …", flush=True)
     for argv in (["migrate", "--noinput", "-v0"], ["seed_demo", "-v0"]):
         subprocess.run([sys.executable, "manage.py", *argv], cwd=REPO, env=env, check=True, timeout=900)
+
+
+def run_in_django(database: Path, code: str, timeout: float = 300) -> str:
+    """Run `code` in a Django process on the benchmark's database; its last stdout line."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import django;django.setup()\n" + code],
+        cwd=REPO,
+        env=base_env(database),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if out.returncode or not out.stdout.strip():
+        raise SystemExit(f"benchmark helper failed: {out.stderr[-1500:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
+MEMBER_SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from django.test import Client
+from streaming import access
+from streaming.models import LiveEvent
+user = get_user_model().objects.get(username=MEMBER)
+events = access.events_visible_to(user).order_by("-scheduled_start", "-pk")
+event = events.filter(state=LiveEvent.State.LIVE).first() or events.first()
+cookies = []
+for _ in range(COUNT):
+    client = Client()
+    client.force_login(user)
+    cookies.append(client.cookies["sessionid"].value)
+print(json.dumps({"live": f"/live/{event.pk}/" if event else "", "sessions": cookies}))
+"""
+
+
+def member_setup(database: Path, count: int) -> tuple[dict[str, str], list[str]]:
+    """The member pages (with the live event's address) and `count` signed-in session keys."""
+    import json
+
+    code = MEMBER_SETUP.replace("MEMBER", repr(MEMBER)).replace("COUNT", str(count))
+    data = json.loads(run_in_django(database, code))
+    if not data["live"]:
+        raise SystemExit("no demo live event found")
+    pages = {name: path or data["live"] for name, path in MEMBER_PAGES.items()}
+    return pages, data["sessions"]
+
+
+IN_PROCESS = """
+import json, statistics, time
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(get_user_model().objects.get(username=MEMBER))
+out = {}
+for name, path in PAGES.items():
+    for _ in range(3):  # warm: templates, caches a signed-in page may use
+        client.get(path)
+    times, queries = [], []
+    for _ in range(ROUNDS):
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+        queries.append(len(ctx.captured_queries))
+    times.sort()
+    out[name] = [statistics.median(times), times[min(len(times) - 1, int(0.95 * len(times)))], max(queries)]
+print(json.dumps(out))
+"""
+
+
+def in_process(database: Path, pages: dict[str, str], rounds: int) -> dict[str, list[float]]:
+    """Per member page: [median ms, p95 ms, queries] through the test client, one process."""
+    import json
+
+    code = IN_PROCESS.replace("MEMBER", repr(MEMBER)).replace("PAGES", repr(pages)).replace("ROUNDS", str(rounds))
+    return json.loads(run_in_django(database, code, timeout=600))
 
 
 def first_news_url(database: Path) -> str:
@@ -139,9 +240,12 @@ def naive_server(database: Path) -> Server:
     return Server("naive: 1 Daphne, no page cache", argv, env, port)
 
 
-def our_server(database: Path, workers: int, threads: int, worker_class: str = "gthread") -> Server:
+def our_server(
+    database: Path, workers: int, threads: int, worker_class: str = "gthread", page_cache: bool = True
+) -> Server:
+    """The README's production command (gunicorn behind the proxy, which alone sets X-Forwarded-*)."""
     port = free_port()
-    env = {**base_env(database), "CMS_PAGE_CACHE_SECONDS": "60"}
+    env = {**base_env(database), "CMS_PAGE_CACHE_SECONDS": "60" if page_cache else "0"}
     argv = [
         sys.executable,
         "-m",
@@ -157,10 +261,13 @@ def our_server(database: Path, workers: int, threads: int, worker_class: str = "
         str(threads),
         "--keep-alive",
         "5",
+        "--forwarded-allow-ips",
+        "",
         "--log-level",
         "warning",
     ]
-    return Server(f"ours: gunicorn {workers}×{threads} {worker_class} + page cache", argv, env, port)
+    cache = "page cache" if page_cache else "no page cache"
+    return Server(f"ours: gunicorn {workers}×{threads} {worker_class} + {cache}", argv, env, port)
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -181,7 +288,7 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
-def drain(port: int, path: str, limit: float = 120.0) -> float:
+def drain(port: int, path: str, limit: float = 120.0, session: str = "") -> float:
     """Wait until a server that fell behind has worked off its queue (the page being measured answers
     three times in a row within a quarter of a second), so that one measurement's backlog does not
     land on the next. Returns the seconds waited."""
@@ -190,7 +297,7 @@ def drain(port: int, path: str, limit: float = 120.0) -> float:
         conn = Connection(port)
         t0 = time.monotonic()
         try:
-            await conn.get(path, 10)
+            await conn.get(path, 10, session)
         finally:
             conn.close()
         return time.monotonic() - t0
@@ -217,21 +324,22 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def get(self, path: str, timeout: float) -> int:
+    async def get(self, path: str, timeout: float, session: str = "") -> int:
         for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
             if self.writer is None:
                 self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(HOST, self.port), timeout)
             try:
-                return await asyncio.wait_for(self._exchange(path), timeout)
+                return await asyncio.wait_for(self._exchange(path, session), timeout)
             except (ConnectionError, asyncio.IncompleteReadError):
                 self.close()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    async def _exchange(self, path: str) -> int:
+    async def _exchange(self, path: str, session: str) -> int:
         assert self.reader and self.writer
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: keep-alive\r\n\r\n".encode())
+        cookie = f"Cookie: sessionid={session}\r\n" if session else ""
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{cookie}Connection: keep-alive\r\n\r\n".encode())
         await self.writer.drain()
         status_line = await self.reader.readline()
         if not status_line:
@@ -293,20 +401,34 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def closed_loop(port: int, path: str, *, concurrency: int, duration: float, timeout: float) -> Result:
+# One page for everyone, or a mix: (path, session key) pairs taken in turn ("" = signed out).
+Load = str | list[tuple[str, str]]
+
+
+def sequence(load: Load) -> list[tuple[str, str]]:
+    return [(load, "")] if isinstance(load, str) else load
+
+
+async def closed_loop(port: int, load: Load, *, concurrency: int, duration: float, timeout: float) -> Result:
+    """Each connection sends its next request when the last one answered. With a mix, connection i
+    starts at item i and walks the list (one member per connection when the mix is members × pages)."""
+    items = sequence(load)
     latencies: list[float] = []
     errors = 0
     stop_at = time.monotonic() + duration
     budget = [MAX_REQUESTS_PER_RUN]
 
-    async def worker() -> None:
+    async def worker(start: int) -> None:
         nonlocal errors
         conn = Connection(port)
+        step = start
         while time.monotonic() < stop_at and budget[0] > 0:
             budget[0] -= 1
+            path, session = items[step % len(items)]
+            step += 1
             t0 = time.monotonic()
             try:
-                status = await conn.get(path, timeout)
+                status = await conn.get(path, timeout, session)
                 if status == 200:
                     latencies.append(time.monotonic() - t0)
                 else:
@@ -317,23 +439,25 @@ async def closed_loop(port: int, path: str, *, concurrency: int, duration: float
         conn.close()
 
     started = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(i * (len(items) // concurrency or 1)) for i in range(concurrency)))
     return Result(latencies, errors, time.monotonic() - started)
 
 
-async def open_loop(port: int, path: str, *, rate: float, duration: float, timeout: float) -> Result:
-    """Send at a fixed rate; latency counts from the scheduled time (no coordinated omission)."""
+async def open_loop(port: int, load: Load, *, rate: float, duration: float, timeout: float) -> Result:
+    """Send at a fixed rate; latency counts from the scheduled time (no coordinated omission). A mix
+    is sent in its order, over and over."""
+    items = sequence(load)
     total = min(MAX_REQUESTS_PER_RUN, int(rate * duration))
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     latencies: list[float] = []
     errors = 0
     started = time.monotonic()
 
-    async def one(scheduled: float) -> None:
+    async def one(scheduled: float, path: str, session: str) -> None:
         nonlocal errors
         conn = pool.get_nowait() if not pool.empty() else Connection(port)
         try:
-            status = await conn.get(path, timeout)
+            status = await conn.get(path, timeout, session)
             if status == 200:
                 latencies.append(time.monotonic() - scheduled)
             else:
@@ -349,48 +473,58 @@ async def open_loop(port: int, path: str, *, rate: float, duration: float, timeo
         delay = scheduled - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(scheduled)))
+        tasks.append(asyncio.create_task(one(scheduled, *items[i % len(items)])))
     await asyncio.gather(*tasks)
     while not pool.empty():
         pool.get_nowait().close()
     return Result(latencies, errors, time.monotonic() - started)
 
 
-def warm(port: int, paths: list[str]) -> None:
+def warm(port: int, loads: list[Load]) -> None:
     async def go() -> None:
         conn = Connection(port)
-        for path in paths:
-            for _ in range(20):  # every worker process renders and caches
-                with contextlib.suppress(OSError, asyncio.TimeoutError, ValueError):
-                    await conn.get(path, 30)
+        for load in loads:
+            for path, session in sequence(load)[:12]:
+                for _ in range(20):  # every worker process renders (and caches, if it may)
+                    with contextlib.suppress(OSError, asyncio.TimeoutError, ValueError):
+                        await conn.get(path, 30, session)
         conn.close()
 
     asyncio.run(go())
 
 
-def measure(server: Server, pages: dict[str, str], args) -> dict[str, tuple[Result, Result]]:
+@dataclass
+class Job:
+    name: str
+    load: Load
+    concurrency: int
+    rate: float
+
+
+def measure(server: Server, jobs: list[Job], args) -> dict[str, tuple[Result, Result]]:
     server.start()
     try:
-        warm(server.port, list(pages.values()))
+        warm(server.port, [job.load for job in jobs])
         results = {}
-        for name, path in pages.items():
-            waited = drain(server.port, path)
+        for job in jobs:
+            first_path, first_session = sequence(job.load)[0]
+            waited = drain(server.port, first_path, session=first_session)
             cpu_before = group_cpu_seconds(server.proc.pid)
             closed = asyncio.run(
                 closed_loop(
-                    server.port, path, concurrency=args.concurrency, duration=args.duration, timeout=args.timeout
+                    server.port, job.load, concurrency=job.concurrency, duration=args.duration, timeout=args.timeout
                 )
             )
             closed.cpu_seconds = group_cpu_seconds(server.proc.pid) - cpu_before
-            waited += drain(server.port, path)
+            waited += drain(server.port, first_path, session=first_session)
             opened = asyncio.run(
-                open_loop(server.port, path, rate=args.rate, duration=args.duration, timeout=args.timeout)
+                open_loop(server.port, job.load, rate=job.rate, duration=args.duration, timeout=args.timeout)
             )
-            results[name] = (closed, opened)
+            results[job.name] = (closed, opened)
             print(
-                f"  {server.name[:5]:<5} {name:<11} {closed.rate:8.1f} req/s  p50 {closed.pct(0.5):7.1f} ms  "
+                f"  {server.name[:5]:<5} {job.name:<11} {closed.rate:8.1f} req/s  p50 {closed.pct(0.5):7.1f} ms  "
                 f"p95 {closed.pct(0.95):7.1f} ms  cpu {closed.cpu_ms_per_request:6.2f} ms/req | "
-                f"@{args.rate:g}/s p50 {opened.pct(0.5):7.1f} ms  "
+                f"@{job.rate:g}/s p50 {opened.pct(0.5):7.1f} ms  "
                 f"p95 {opened.pct(0.95):7.1f} ms  errors {closed.errors + opened.errors}  (drained {waited:.0f} s)",
                 flush=True,
             )
@@ -404,28 +538,50 @@ def main() -> None:
     parser.add_argument("--database", type=Path, default=REPO / "var" / "bench-pages.sqlite3")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement (max 30)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s (max 2000)")
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s, cached pages (max 2000)")
+    parser.add_argument("--members", type=int, default=8, help="signed-in members browsing at once (max 64)")
+    parser.add_argument(
+        "--member-rate", type=float, default=100.0, help="open-loop pages/s, members and cache misses (max 2000)"
+    )
+    parser.add_argument("--rounds", type=int, default=30, help="in-process requests per member page")
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     args.duration = min(args.duration, 30.0)
     args.rate = min(args.rate, 2000.0)
+    args.member_rate = min(args.member_rate, 2000.0)
+    args.members = max(1, min(args.members, 64))
 
     database = args.database.resolve()
     ensure_database(database)
     pages = dict(PAGES)
     pages["news page"] = first_news_url(database)
-    print(f"database {database}; pages {pages}")
+    member_pages, sessions = member_setup(database, args.members)
+    mix = [(path, session) for session in sessions for path in member_pages.values()]
+    print(f"database {database}; pages {pages}; member pages {member_pages}")
     print(
         f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes skew every figure)"
     )
-    print(f"closed loop: {args.concurrency} connections × {args.duration:g} s; open loop: {args.rate:g} req/s")
+    print(
+        f"closed loop: {args.concurrency} connections × {args.duration:g} s ({args.members} for members); "
+        f"open loop: {args.rate:g} req/s cached, {args.member_rate:g} req/s members and misses"
+    )
 
-    naive = measure(naive_server(database), pages, args)
-    ours = measure(our_server(database, args.workers, args.threads), pages, args)
+    print("in-process, signed in as a member (test client, one process):", flush=True)
+    inproc = in_process(database, member_pages, args.rounds)
+
+    anonymous = [Job(name, path, args.concurrency, args.rate) for name, path in pages.items()]
+    members = Job("members", mix, args.members, args.member_rate)
+    misses = [Job(name, path, args.concurrency, args.member_rate) for name, path in pages.items()]
+    # The naive server has no cache: its anonymous figures are the misses' baseline too (the open loops
+    # send the same when --rate equals --member-rate).
+    naive = measure(naive_server(database), [*anonymous, members], args)
+    ours = measure(our_server(database, args.workers, args.threads), [*anonymous, members], args)
+    ours_miss = measure(our_server(database, args.workers, args.threads, page_cache=False), misses, args)
 
     print()
+    print("cache hits (anonymous, page cache on):")
     print(
         f"{'page':<11} {'naive req/s':>12} {'ours req/s':>11} {'×':>6}   "
         f"ours @{args.rate:g}/s p95   naive @{args.rate:g}/s p95"
@@ -452,10 +608,44 @@ def main() -> None:
     finite = [r for r in cpu_ratios if r > 0 and math.isfinite(r)]
     if finite:
         print(f"CPU per request, naive / ours: {math.exp(statistics.fmean(math.log(r) for r in finite)):.1f}x")
+
+    print()
+    print("cache misses (anonymous, page cache off on both):")
+    print(
+        f"{'page':<11} {'naive req/s':>12} {'ours req/s':>11} {'×':>6}   ours @{args.member_rate:g}/s p95   "
+        f"naive @{args.rate:g}/s p95   ours CPU/req"
+    )
+    miss_ratios = []
+    for name in pages:
+        n, o = naive[name][0].rate, ours_miss[name][0].rate
+        miss_ratios.append(o / n if n else float("inf"))
+        print(
+            f"{name:<11} {n:12.1f} {o:11.1f} {miss_ratios[-1]:6.1f}   {ours_miss[name][1].pct(0.95):12.1f} ms   "
+            f"{naive[name][1].pct(0.95):13.1f} ms   {ours_miss[name][0].cpu_ms_per_request:9.2f} ms"
+        )
+
+    print()
+    print(f"signed-in members ({args.members}, one session each, the mix {', '.join(member_pages)}):")
+    for label, res in (("naive", naive["members"]), ("ours", ours["members"])):
+        closed, opened = res
+        print(
+            f"{label:<6} {closed.rate:7.1f} pages/s  p50 {closed.pct(0.5):7.1f} ms  p95 {closed.pct(0.95):7.1f} ms  "
+            f"CPU {closed.cpu_ms_per_request:6.2f} ms/page | @{args.member_rate:g}/s p50 {opened.pct(0.5):7.1f} ms  "
+            f"p95 {opened.pct(0.95):7.1f} ms  errors {closed.errors + opened.errors}"
+        )
+    print()
+    print("in-process per member page (goal <= 10 ms and <= 12 queries):")
+    for name, (median, p95, queries) in inproc.items():
+        verdict = "met" if median <= 10 and queries <= 12 else "over"
+        print(f"{name:<8} median {median:6.1f} ms  p95 {p95:6.1f} ms  {int(queries):3d} queries  {verdict}")
+
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    finite = [r for r in ratios if r > 0 and math.isfinite(r)]
-    geo = math.exp(statistics.fmean(math.log(r) for r in finite)) if finite else float("inf")
-    print(f"throughput ratio ours / naive: {geo:.1f}×")
+    for label, values in (("cache misses", miss_ratios), ("cache hits", ratios)):
+        finite = [r for r in values if r > 0 and math.isfinite(r)]
+        geo = math.exp(statistics.fmean(math.log(r) for r in finite)) if finite else float("inf")
+        print(f"throughput ratio ours / naive, {label}: {geo:.1f}×")
+    n_members, o_members = naive["members"][0].rate, ours["members"][0].rate
+    print(f"signed-in members, pages/s ours / naive: {o_members / n_members if n_members else float('inf'):.1f}×")
 
 
 if __name__ == "__main__":
