@@ -37,6 +37,7 @@ from party.forms import (
     CommitteeEndForm,
     CommitteePostForm,
     CorrectionForm,
+    DeceasedForm,
     DecisionForm,
     ImportForm,
     MeetingForm,
@@ -62,6 +63,7 @@ from party.services.members import (
     correction_answer,
     correction_ask,
     member_phone_reveal,
+    member_record_deceased,
     member_record_save,
     org_profile_save,
 )
@@ -332,6 +334,27 @@ def member_transfer_out(request: HttpRequest, member_id: int) -> HttpResponse:
         request,
         "party/form.html",
         {"form": form, "org": record.branch, "title": _("Transfer %s out of the city") % record.name},
+    )
+
+
+@login_required
+def member_deceased(request: HttpRequest, member_id: int) -> HttpResponse:
+    record = access_member_by_id(request.user, member_id)
+    form = DeceasedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_record_deceased(
+                by=request.user, member=record, died_on=form.cleaned_data["died_on"], request=request
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("The death has been recorded: the record is kept, closed."))
+            return redirect("party:member_detail", member_id=record.pk)
+    return render(
+        request,
+        "party/form.html",
+        {"form": form, "org": record.branch, "title": _("Record the death of %s") % record.name},
     )
 
 

@@ -70,7 +70,6 @@ def ui_strings() -> dict[str, str]:
         "offline": _("Connection lost; reconnecting…"),
         "forbidden": _("You are not invited to this event."),
         "signIn": _("Sign in to take part."),
-        "tooFast": _("Too many messages; wait a moment."),
         "badInput": _("That message could not be sent."),
         "answering": _("Being answered"),
         "answered": _("Answered"),

@@ -22,8 +22,8 @@ from governance.reports.tests.factories import GRID_CENTRES
 from governance.tests.factories import household_of, make_building, make_resident
 from streaming.models import LiveEvent, VenueAttendance
 from streaming.tests.factories import LiveWorld, make_event, make_venue, make_world
-from tests.e2e.test_portal_browser import TIMEOUT_MS, sign_in
-from tests.support import launched_chromium, live_db
+from tests.e2e.test_portal_browser import TIMEOUT_MS
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
