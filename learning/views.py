@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import AuthenticatedHttpRequest, is_member_audience, memberships_of
 from core.resumable import tus_creation, tus_upload
+from core.spreadsheets import xlsx_response
 from learning.access import (
     access_course_by_id,
     access_feed_user,
@@ -133,9 +134,7 @@ def record_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's own record as Excel: only ever the signed-in person's."""
     data, credits, year = _own_record(request.user)
     body = record_workbook(name=request.user.get_full_name(), record=data, year=year, credits=credits)
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="learning-record-{year.year}.xlsx"'
-    return response
+    return xlsx_response(body, f"learning-record-{year.year}.xlsx")
 
 
 @login_required

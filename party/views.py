@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.services.audit import audit_record
+from core.spreadsheets import xlsx_response
 from party import selectors
 from party.access import (
     access_committee_post_by_id,
@@ -605,14 +604,6 @@ def org_talent(request: HttpRequest, org_id: int) -> HttpResponse:
 
 # --- Spreadsheets -----------------------------------------------------------------------------
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
 
 @login_required
 def import_view(request: HttpRequest) -> HttpResponse:
@@ -641,7 +632,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
 def import_template_view(request: HttpRequest) -> HttpResponse:
     if not is_party_keeper(request.user):
         raise Http404
-    return _xlsx(import_template(), "党组织和党员导入模板.xlsx")
+    return xlsx_response(import_template(), "党组织和党员导入模板.xlsx")
 
 
 @login_required
@@ -650,4 +641,4 @@ def member_export(request: HttpRequest, org_id: int) -> HttpResponse:
     records = MemberRecord.objects.filter(branch__in=selectors.subtree(org), state=MemberRecord.State.ACTIVE)
     content, count = members_workbook(records)
     audit_record(actor=request.user, action="party.member.export", obj=org, request=request, detail={"rows": count})
-    return _xlsx(content, f"{org.name}党员名册{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(content, f"{org.name}党员名册{timezone.localdate():%Y%m%d}.xlsx")

@@ -263,6 +263,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Behind nginx, large media (lesson segments and audio, live segments) are sent by the web server after
+# Django's access check: Django answers with `X-Accel-Redirect: <this prefix><path under MEDIA_ROOT>`
+# and nginx's `internal` location of that prefix serves the file (deploy/nginx). Empty: Python sends it.
+MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "")
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Any request body at most this large (413 before it is read, core/bodylimit.py); signed-in editors

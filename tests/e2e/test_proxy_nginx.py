@@ -66,6 +66,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NGINX_MISSING = f"nginx is not installed ({NGINX}): apt-get install nginx"
 MB = 1024 * 1024
 EDGE_413 = "发送的内容超过了本站接受的大小"  # nginx's own page (the site's says 请求过大 with its limit)
+ACCEL_PREFIX = "/_protected/media/"  # the site file's internal location of MEDIA_ROOT
 LOGIN_FAILURE_LIMIT = 2  # per account; the address allows SIGNIN_ADDRESS_FAILURE_FACTOR times as many
 
 
@@ -161,6 +162,7 @@ def render_site(*, pages: int, live: tuple[int, int], http: int, https: int, tls
         ("/etc/nginx/ssl/dj.example.gov.cn.crt;", 1, f"{tls.certificate};"),
         ("/etc/nginx/ssl/dj.example.gov.cn.key;", 1, f"{tls.key};"),
         ("alias /srv/dangjian/var/media/$1;", 1, f"alias {media_root}/$1;"),
+        ("alias /srv/dangjian/var/media/;", 1, f"alias {media_root}/;"),
         ("/var/log/nginx/dangjian.access.log", 2, str(logs / "access.log")),
     ]
     for spelled, times, value in replacements:
@@ -310,6 +312,7 @@ def proxy(live_database_url: str, redis_url: str) -> Iterator[Nginx]:
         LOGIN_FAILURE_LIMIT=str(LOGIN_FAILURE_LIMIT),
         # Chat that arrives within WS_TIMEOUT came through the channel layer, not the hub's database poll.
         STREAMING_HUB_POLL_SECONDS="60",
+        MEDIA_ACCEL_REDIRECT=ACCEL_PREFIX,  # private media are sent by nginx after the site's check
     )
     backends = (
         GunicornProcess(env, "gunicorn"),
@@ -370,6 +373,34 @@ def test_pages_healthz_and_media_through_the_proxy_over_https(proxy):
     assert private.status_code == 404 and "documents 文件" not in private.text
     escaped = session.get(f"{proxy.url}/media/images/..%2Fdocuments/{name}", timeout=HTTP_TIMEOUT)
     assert "documents 文件" not in escaped.text
+
+
+def test_lesson_media_are_checked_by_the_site_and_sent_by_nginx_with_byte_ranges(proxy):
+    """MEDIA_ACCEL_REDIRECT: the site checks the signed address and names the file; nginx sends it from
+    the internal location, with ranges. A forged address never reaches the file, nor does the location."""
+    from learning.signing import media_url
+
+    key = secrets.token_hex(16)
+    folder = Path(settings.MEDIA_ROOT) / "learning" / "media" / key
+    folder.mkdir(parents=True)
+    audio = bytes(range(256)) * 64
+    (folder / "audio.m4a").write_bytes(audio)
+    session = proxy.session()
+    url = f"{proxy.url}{media_url(key, 'audio.m4a')}"
+    whole = session.get(url, timeout=HTTP_TIMEOUT)
+    assert whole.status_code == 200 and whole.content == audio, f"{whole.status_code}{proxy.diagnostics()}"
+    assert whole.headers["Content-Type"] == "audio/mp4" and whole.headers["Cache-Control"].startswith("private")
+    assert whole.headers["X-Content-Type-Options"] == "nosniff" and "X-Accel-Redirect" not in whole.headers
+    part = session.get(url, headers={"Range": "bytes=100-199"}, timeout=HTTP_TIMEOUT)
+    assert part.status_code == 206 and part.content == audio[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(audio)}"
+    # Sent by nginx's file module (its ETag and Last-Modified), not streamed by Python (neither).
+    assert whole.headers.get("ETag") and whole.headers.get("Last-Modified"), whole.headers
+    signature = url.split("/")[-2]
+    forged = session.get(url.replace(signature, "0" * len(signature)), timeout=HTTP_TIMEOUT)
+    assert forged.status_code == 404 and audio[:64] not in forged.content
+    direct = session.get(f"{proxy.url}{ACCEL_PREFIX}learning/media/{key}/audio.m4a", timeout=HTTP_TIMEOUT)
+    assert direct.status_code == 404 and audio[:64] not in direct.content
 
 
 # --- The client's address -------------------------------------------------------------------------------
