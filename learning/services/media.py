@@ -37,7 +37,7 @@ from core.models import User
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
 from learning.models import MediaAsset
-from learning.services.errors import MediaCancelledError, MediaError
+from learning.services.errors import MediaCancelledError, MediaError, error_message
 from learning.services.probe import MediaProbe, probe_media
 from learning.services.transcode import Package, transcode_package
 
@@ -134,6 +134,45 @@ def media_asset_is_stalled(asset: MediaAsset) -> bool:
         return False
     last_sign = asset.heartbeat_at or asset.started_at
     return last_sign is None or timezone.now() - last_sign > STALL_AFTER
+
+
+def media_assets_fail_stalled(*, stalled_after: timedelta | None = None) -> int:
+    """End the conversions whose worker died (no heartbeat for `stalled_after`): failed, with the
+    "stalled" message, the uploader told, the upload kept for a retry; their task rows failed too,
+    so nothing shows as running for ever (core/worker.py runs this from every task worker)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from learning.tasks import media_asset_process_task
+
+    cutoff = timezone.now() - (stalled_after or STALL_AFTER)
+    # The claim writes the first heartbeat, so every running row has one.
+    stalled = list(
+        MediaAsset.objects.filter(status__in=MediaAsset.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "attempt")
+    )
+    task_path = media_asset_process_task.module_path
+    ended = 0
+    for asset_id, attempt in stalled:
+        # The asset and its task row end together; only if still that attempt and still not moving
+        # (the worker may have written meanwhile).
+        with transaction.atomic():
+            if not MediaAsset.objects.filter(
+                pk=asset_id, attempt=attempt, status__in=MediaAsset.RUNNING, heartbeat_at__lt=cutoff
+            ).update(
+                status=MediaAsset.Status.FAILED, error_code="stalled", finished_at=timezone.now(), worker_pid=None
+            ):
+                continue
+            for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, task_path=task_path):
+                if list(result.args_kwargs.get("args") or ()) == [asset_id, attempt]:
+                    DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING).update(
+                        status=TaskResultStatus.FAILED,
+                        finished_at=timezone.now(),
+                        exception_class_path="core.worker.WorkerLost",
+                        traceback="The worker running this task stopped (no heartbeat); ended by the reaper.",
+                    )
+        ended += 1
+        _notify_uploader(asset_id, ready=False, message=error_message("stalled"))
+    return ended
 
 
 def media_asset_retry(*, asset: MediaAsset, by: User) -> MediaAsset:
