@@ -13,6 +13,8 @@ removed afterwards — a player that loaded the old one keeps working until it r
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -60,9 +62,7 @@ def media_asset_create(*, title: str, upload: UploadedFile, by: User | None) -> 
         source_name=os.path.basename(upload.name or "")[:255],
         source_size=upload.size or 0,
     )
-    extension = Path(upload.name or "").suffix.lower()[:10]
-    # Our own name, never the client's: the client's name is kept only as a label.
-    asset.source.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    _save_source(asset, upload)
     asset.save()
     audit_record(actor=by, action="learning.media.upload", obj=asset, detail={"name": asset.source_name})
     _queue(asset)
@@ -77,16 +77,38 @@ def media_asset_replace(*, asset: MediaAsset, title: str, upload: UploadedFile |
         asset.save(update_fields=["title"])
         return asset
     old_source = asset.source.name
-    extension = Path(upload.name or "").suffix.lower()[:10]
     asset.source_name = os.path.basename(upload.name or "")[:255]
     asset.source_size = upload.size or 0
-    asset.source.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    _save_source(asset, upload)
     asset.save(update_fields=["title", "source", "source_name", "source_size"])
     audit_record(actor=by, action="learning.media.replace", obj=asset, detail={"name": asset.source_name})
     _queue(asset)
     if old_source:
         transaction.on_commit(lambda: default_storage.delete(old_source))
     return asset
+
+
+# A disk (or quota, or file-size limit) that cannot take the file: the editor is told, not shown a 500.
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _save_source(asset: MediaAsset, upload: UploadedFile) -> None:
+    """Store the upload under our own random name (the client's is kept only as a label). If the
+    storage fails part-way, what it wrote goes: a half file must never stand for an upload."""
+    extension = Path(upload.name or "").suffix.lower()[:10]
+    name = f"{secrets.token_hex(16)}{extension}"
+    try:
+        asset.source.save(name, upload, save=False)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            default_storage.delete(asset.source.field.generate_filename(asset, name))
+        if exc.errno in _NO_ROOM:
+            logger.error("no room to store an upload of %s bytes: %s", upload.size, exc)
+            raise ValidationError(
+                _("The server's storage is full, so the file was not saved. Tell the administrator."),
+                code="no_room",
+            ) from exc
+        raise
 
 
 def _queue(asset: MediaAsset) -> None:
