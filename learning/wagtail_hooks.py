@@ -91,13 +91,13 @@ class StorageRefusalShownOnForm:
 
     def form_valid(self, form):
         try:
-            return super().form_valid(form)  # type: ignore[misc]
+            return super().form_valid(form)
         except ValidationError as exc:
             form.add_error("source", exc)
             # What Wagtail's is_valid() sets for an invalid form: the banner above the form, the JSON code.
             self.produced_error_code = "validation_error"
-            self.produced_error_message = self.get_error_message()  # type: ignore[attr-defined]
-            return self.form_invalid(form)  # type: ignore[attr-defined]
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
 
 
 class MediaAssetCreateView(StorageRefusalShownOnForm, CreateView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from websockets.exceptions import ConnectionClosed
 
@@ -17,7 +17,7 @@ async def speak(
     server: DaphneProcess,
     sessionid: str,
     event_id: int,
-    texts: list[str],
+    texts: Iterable[str],
     *,
     query: str = "",
     sent_at: dict[str, float] | None = None,
@@ -34,7 +34,7 @@ async def speak(
             await ws.send(json.dumps({"type": "chat", "text": text, "ref": ref}))
             while True:
                 try:
-                    items = unpack(await asyncio.wait_for(ws.recv(), 30))
+                    items = unpack(await asyncio.wait_for(ws.recv(decode=True), 30))
                 except (TimeoutError, ConnectionClosed):
                     return acked
                 reply = next((i for i in items if i.get("ref") == ref), None)

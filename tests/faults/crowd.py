@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.typing import Origin
 
 from tests.support import WS_TIMEOUT, DaphneProcess
 
 
-def unpack(frame: str) -> list[dict]:
+def unpack(frame: str | bytes) -> list[dict]:
     data = json.loads(frame)
     return data["items"] if data.get("type") == "batch" else [data]
 
@@ -28,7 +29,7 @@ def unpack(frame: str) -> list[dict]:
 async def open_live_socket(server: DaphneProcess, sessionid: str, event_id: int, query: str = "") -> ClientConnection:
     return await connect(
         server.ws_url(f"/ws/live/{event_id}/{'?' + query if query else ''}"),
-        origin=server.url,
+        origin=Origin(server.url),
         additional_headers={"Cookie": f"sessionid={sessionid}"},
         open_timeout=WS_TIMEOUT * 3,  # a crowd connecting at once waits its turn on a loaded machine
         close_timeout=2,
@@ -51,7 +52,7 @@ class Screen:
     # Handshakes at once, shared by a crowd: Daphne's listen backlog (Twisted: 50) resets the rest.
     gate: asyncio.Semaphore | None = None
 
-    def take(self, frame: str) -> None:
+    def take(self, frame: str | bytes) -> None:
         now = time.monotonic()
         for item in unpack(frame):
             if item.get("type") == "snapshot":
@@ -77,7 +78,7 @@ class Screen:
                 async with self.gate or contextlib.nullcontext():
                     ws = await open_live_socket(server_for(), self.sessionid, self.event_id, query)
                     # The first frame (snapshot or replay) is the sign the server has taken the socket.
-                    self.take(await asyncio.wait_for(ws.recv(), WS_TIMEOUT * 3))
+                    self.take(await asyncio.wait_for(ws.recv(decode=True), WS_TIMEOUT * 3))
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake):
                 await asyncio.sleep(0.2)
                 continue
@@ -88,7 +89,7 @@ class Screen:
                 async with ws:
                     while not until(self):
                         try:
-                            self.take(await asyncio.wait_for(ws.recv(), 1.0))
+                            self.take(await asyncio.wait_for(ws.recv(decode=True), 1.0))
                         except TimeoutError:
                             continue
             except ConnectionClosed:

@@ -17,13 +17,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if not report.nodeid.startswith("tests/faults/"):
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        rows = [value for key, value in report.user_properties if key == KEY]
+        rows: list[dict[str, str]] = [value for key, value in report.user_properties if key == KEY]  # type: ignore[misc]
         name = report.nodeid.split("::")[-1]
         if report.failed:
             _ROWS.append({"fault": name, "user_saw": "-", "data_lost": "TEST FAILED", "figures": ""})
         elif report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            _ROWS.append({"fault": name, "user_saw": "-", "data_lost": f"skipped: {reason}", "figures": ""})
+            reason = str(reason).removeprefix("Skipped: ")
+            _ROWS.append({"fault": name, "user_saw": f"(skipped: {reason})", "data_lost": "-", "figures": ""})
         else:
             _ROWS.extend(rows)
 

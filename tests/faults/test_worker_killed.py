@@ -46,7 +46,7 @@ STALLED_AFTER = 5  # seconds without a heartbeat; a converting worker writes one
 
 def media_task() -> DBTaskResult:
     """The first run's task row (Wagtail queues its own tasks beside ours)."""
-    return DBTaskResult.objects.filter(task_path=TASK_PATH).order_by("enqueued_at").first()
+    return DBTaskResult.objects.filter(task_path=TASK_PATH).order_by("enqueued_at")[0]
 
 
 def alive(pid: int) -> bool:

@@ -94,7 +94,7 @@ def post_upload(
     url = f"{server.url}{MEDIA_ADMIN}add/"
     page = session.get(url, timeout=HTTP_TIMEOUT)
     assert page.status_code == 200, f"GET {url} → {page.status_code}{server.diagnostics()}"
-    body = StreamedUpload(title=title, csrf=session.cookies["csrftoken"], size=size)
+    body = StreamedUpload(title=title, csrf=session.cookies["csrftoken"] or "", size=size)
     response = session.post(
         url,
         data=body,

@@ -30,7 +30,7 @@ class Command(DbWorkerCommand):
             "(default: each app's own, minutes)",
         )
 
-    def handle(self, *args, stalled_after: float | None = None, **options) -> None:
+    def handle(self, *args, stalled_after: float | None = None, **options) -> None:  # type: ignore[override]
         stall = timedelta(seconds=stalled_after) if stalled_after else None
         reap_abandoned_work(stalled_after=stall)
         interval = min(REAP_EVERY, stalled_after) if stalled_after else REAP_EVERY
