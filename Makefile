@@ -28,7 +28,8 @@ serve:
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 # The browser tests drive the system Chromium (CHROMIUM=/path overrides) with a Chinese font; the
-# catalogue test runs GNU gettext. Missing ones stop `make test` with one line saying what to install.
+# catalogue test runs GNU gettext; the proxy test starts nginx with deploy/nginx/dangjian.conf.
+# Missing ones stop `make test` with one line saying what to install.
 CHROMIUM ?= $(or $(wildcard /usr/bin/chromium),$(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
 export CHROMIUM
 
@@ -50,6 +51,7 @@ system-check:
 	test -x "$(CHROMIUM)" || missing="$$missing chromium"; \
 	{ fc-list :lang=zh 2>/dev/null | grep -q . || ls /usr/share/fonts/*/*/*CJK* >/dev/null 2>&1; } || missing="$$missing fonts-noto-cjk"; \
 	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make test needs system packages it cannot install itself: apt-get install$$missing (or set CHROMIUM=/path/to/chromium)" >&2; \
 	  exit 1; \

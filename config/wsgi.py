@@ -14,4 +14,7 @@ startup.verify_services()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-application = get_wsgi_application()
+from core.bodylimit import BodyLimitWSGI  # noqa: E402
+
+# A chunked request body is capped (413) and handed to Django with its length (core/bodylimit.py).
+application = BodyLimitWSGI(get_wsgi_application())

@@ -20,9 +20,10 @@ from core.access import (
     areas_visible_to,
     departments_visible_to,
     is_city_wide,
+    memberships_of,
     party_orgs_visible_to,
 )
-from core.models import Area, Department, PartyOrg, User
+from core.models import Area, Department, PartyOrg, Role, User
 from dashboards import registry
 from dashboards.models import Tree
 from dashboards.registry import Dashboard
@@ -91,5 +92,50 @@ def access_dashboard_node(user: User, dashboard: Dashboard, roots: list, node_id
 
 
 def can_view_screen(user: User) -> bool:
-    """The command screen is the operations centre's wall: the whole city."""
+    """The city's command screen is the operations centre's wall: the whole city."""
     return is_city_wide(user)
+
+
+# Those whose place has a service centre with a screen of its own: a town and a community. A grid
+# worker's grid is not a centre, and party members or departments keep no area.
+SCREEN_ROLES = (Role.TOWN_STAFF, Role.COMMUNITY_STAFF)
+
+
+def screen_areas_of(user: User) -> list[Area]:
+    """The towns and communities whose screens the person may open from their own roles (the
+    centre opens any: see access_screen_area), highest first."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    areas = sorted(
+        (m.area for m in memberships_of(user) if m.role in SCREEN_ROLES and m.area is not None),
+        key=lambda a: a.path,
+    )
+    roots: list[Area] = []
+    for area in areas:
+        if not any(area.path.startswith(r.path) for r in roots):
+            roots.append(area)
+    return roots
+
+
+def access_screen_area(user: User, area_id) -> Area | None:
+    """The scope of the command screen a person asks for: None for the city's (the centre's own),
+    else a town or community they look after (the centre: any). No id: the person's own — the city
+    for the centre, their first town or community for its staff. 404 for anything else."""
+    if is_city_wide(user):
+        if area_id in (None, ""):
+            return None
+        area = access_area_by_id(user, area_id)
+        if area.parent_id is None:
+            return None
+        if area.level not in (Area.Level.TOWN, Area.Level.VILLAGE):
+            raise Http404
+        return area
+    own = screen_areas_of(user)
+    if not own:
+        raise Http404
+    if area_id in (None, ""):
+        return own[0]
+    area = access_area_by_id(user, area_id)
+    if area.level not in (Area.Level.TOWN, Area.Level.VILLAGE) or not any(area.path.startswith(r.path) for r in own):
+        raise Http404
+    return area

@@ -1,8 +1,10 @@
-"""The command screen's socket, `/ws/dashboards/screen/?last=<id>`: thin by design.
+"""The command screen's socket, `/ws/dashboards/screen/?area=<id>&last=<id>`: thin by design.
 
-Connect: 4401 not signed in, 4403 not the operations centre. Then the catch-up: the items after
-`last` (or none, when too far behind) with a fresh snapshot of the figures; then every push. A
-push that races the catch-up may arrive twice: items carry ids and screens skip what they saw.
+Connect: 4401 not signed in, 4403 not theirs (the city's screen is the operations centre's; a
+town's or community's is its staff's and the centre's: dashboards.access.access_screen_area). The
+socket joins its scope's group only. Then the catch-up: the scope's items after `last` (or none,
+when too far behind) with a fresh snapshot of the scope's figures; then every push. A push that
+races the catch-up may arrive twice: items carry ids and screens skip what they saw.
 The only client message is {"type": "ping"}; anything else closes with 4400.
 """
 
@@ -12,12 +14,13 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
 
 from core.consumers import CLOSE_BAD_INPUT, CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 from core.layers import RenewedGroupsMixin
-from dashboards.access import can_view_screen
-from dashboards.screen import screen_items_after, screen_snapshot
-from dashboards.services.screen import SCREEN_GROUP
+from core.models import Area
+from dashboards.access import access_screen_area
+from dashboards.screen import screen_group, screen_items_after, screen_snapshot
 
 MAX_FRAME = 1024
 
@@ -29,27 +32,29 @@ class ScreenConsumer(RenewedGroupsMixin, AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
-        if not await database_sync_to_async(can_view_screen)(user):
+        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            self.area = await database_sync_to_async(access_screen_area)(user, params.get("area", [""])[0])
+        except Http404:
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = SCREEN_GROUP
+        self.group = screen_group(self.area.pk if self.area is not None else None)
         await self.groups_join(self.group)
         await self.accept()
-        params = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         try:
             last = int(params["last"][0]) if "last" in params else None
         except ValueError:
             last = None
-        items, snapshot = await database_sync_to_async(self._catch_up)(last)
+        items, snapshot = await database_sync_to_async(self._catch_up)(self.area, last)
         await self.send_json({"type": "snapshot", "items": items, "snapshot": snapshot})
 
     @staticmethod
-    def _catch_up(last: int | None) -> tuple[list[dict], dict]:
+    def _catch_up(area: Area | None, last: int | None) -> tuple[list[dict], dict]:
         # Snapshot first: an item committed between the two reads is then in the items (screens skip
         # ids they saw), never missing from both.
-        snapshot = screen_snapshot()
-        items = screen_items_after(last) if last is not None else []
+        snapshot = screen_snapshot(area=area)
+        items = screen_items_after(last, area=area) if last is not None else []
         return items or [], snapshot
 
     async def disconnect(self, code: int) -> None:

@@ -10,10 +10,11 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.models import Area
 from core.signals import subtree_moved
 from dashboards.models import Tree
 from dashboards.services.rollups import rollup_increment, rollup_source_refresh
-from dashboards.services.screen import screen_announce, screen_push
+from dashboards.services.screen import screen_announce, screen_refresh
 from dashboards.sources import grids as grids_source
 from dashboards.sources import learning as learning_source
 from dashboards.sources import live as live_source
@@ -89,7 +90,17 @@ def on_report_changed(sender, *, report_id: int, status: str, action: str, **kwa
     rollup_source_refresh(
         dashboard=reports_source.DEPARTMENT_DASHBOARD, record_id=report_id, prefix=reports_source.DEPT_PREFIX
     )
-    screen_announce(kind="report.filed" if action == "submit" else "report.changed", record_id=report_id)
+    if action == "submit":
+        screen_announce(kind="report.filed", record_id=report_id)
+    else:  # a report moving (dispatched, resolved …) changes the figures, not the feed
+        screen_refresh(paths=_report_paths(report_id))
+
+
+def _report_paths(report_id: int) -> list[str]:
+    from governance.reports.models import Report
+
+    path = Report.objects.filter(pk=report_id).values_list("area_path", flat=True).first()
+    return [path] if path else []
 
 
 @receiver(visit_recorded, dispatch_uid="dashboards.visit_recorded")
@@ -100,7 +111,7 @@ def on_visit_recorded(sender, *, grid_id: int, visited_on, outcome: str, **kwarg
     # The visit moved the resident's next visit date.
     on_grids_changed(sender, grid_ids=[grid_id])
     # Fresh figures (visits today, overdue) to the command screens; a visit is not an item of its feed.
-    screen_push(None)
+    screen_refresh(paths=Area.objects.filter(pk=grid_id).values_list("path", flat=True))
 
 
 @receiver(grids_changed, dispatch_uid="dashboards.grids_changed")

@@ -44,6 +44,11 @@ class Metric:
     source_prefix: str = ""
     # Only days before today count (periods of organisational life that are over).
     ended_only: bool = False
+    # The records behind this metric's figure that a person may see, for the list a figure clicks
+    # through to: records_of(user=, node=, period=, key=) → (queryset, row) with row(record) →
+    # {"title", "date", "detail", "url"}; the queryset's count is the figure (within the person's
+    # scope). Lists that name residents are audited by the view.
+    records_of: Callable[..., tuple] | None = None
 
 
 @dataclass(frozen=True)

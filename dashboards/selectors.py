@@ -225,10 +225,19 @@ class ChartView:
     metrics: list[Metric]
     hidden: int = 0  # children left out for having nothing in the period
     stacked: bool = False
+    # Per row, per series: the list of the records behind that figure ("" where there is none).
+    cell_links: list[list[str]] = field(default_factory=list)
+    # Per metric of the chart with records of its own: (label, the list behind the chart's figure).
+    record_links: list[tuple[str, str]] = field(default_factory=list)
 
     @property
-    def table(self) -> list[tuple[str, list]]:
-        return list(zip(self.links, self.rows, strict=True))
+    def table(self) -> list[tuple[str, object, list[tuple[object, str]]]]:
+        """(drill-down link, first cell, [(figure, link to its records)]) per row."""
+        cells = self.cell_links or [[""] * (len(r) - 1) for r in self.rows]
+        return [
+            (link, row[0], list(zip(row[1:], row_links, strict=True)))
+            for link, row, row_links in zip(self.links, self.rows, cells, strict=True)
+        ]
 
     def as_json(self) -> dict:
         return {
@@ -243,15 +252,26 @@ class ChartView:
         }
 
 
-def chart_views(dashboard: Dashboard, node, period: Period, figures: Figures, *, child_url) -> list[ChartView]:
+def _month_period(month: datetime.date) -> Period:
+    return Period(start=month, end=month_end(month))
+
+
+def chart_views(
+    dashboard: Dashboard, node, period: Period, figures: Figures, *, child_url, records_url=None
+) -> list[ChartView]:
+    """The charts with their tables. `records_url(metric, node, period, key)`, when given, links
+    each figure of a metric that has records of its own (Metric.records_of) to the list behind it."""
     children = children_of(dashboard, node)
     views = []
     for chart in dashboard.charts:
         metrics = [dashboard.metric(k) for k in chart.metrics]
         links: list[str] = []
         hidden = 0
+        # Where each category's figure comes from: (node, period, key) for its records.
+        sources: list[tuple] = []
         if chart.by == "month":
             cats = [m.strftime("%Y-%m") for m in period.months]
+            sources = [(node, _month_period(mo), "") for mo in period.months]
             series = [
                 {"name": str(m.label), "data": [value_of(m, figures[m.key].month.get(mo, 0.0)) for mo in period.months]}
                 for m in metrics
@@ -270,6 +290,7 @@ def chart_views(dashboard: Dashboard, node, period: Period, figures: Figures, *,
             hidden = len(children) - len(shown)
             cats = [c.name for c in shown]
             links = [child_url(c) for c in shown]
+            sources = [(c, period, "") for c in shown]
             series = [
                 {"name": str(m.label), "data": [value_of(m, figures[m.key].child.get(c.pk, 0.0)) for c in shown]}
                 for m in metrics
@@ -285,6 +306,7 @@ def chart_views(dashboard: Dashboard, node, period: Period, figures: Figures, *,
             if chart.ranked:
                 keys.sort(key=lambda k: -figures[first.key].key.get(k, 0.0))
             cats = [names.get(k, k or _("Not recorded")) for k in keys]
+            sources = [(node, period, k) for k in keys]
             series = [
                 {"name": str(m.label), "data": [value_of(m, figures[m.key].key.get(k, 0.0)) for k in keys]}
                 for m in metrics
@@ -296,6 +318,18 @@ def chart_views(dashboard: Dashboard, node, period: Period, figures: Figures, *,
             series = [{"name": str(m.label), "data": [value_of(p, figures[p.key].total) for p in parts]}]
         columns = [str(_("Period") if chart.by in ("month", "year") else _("Item"))] + [s["name"] for s in series]
         rows = [[cat, *(s["data"][i] for s in series)] for i, cat in enumerate(cats)]
+        cell_links: list[list[str]] = []
+        record_links: list[tuple[str, str]] = []
+        if records_url is not None and any(m.records_of for m in metrics):
+            if sources and len(series) == len(metrics):
+                cell_links = [
+                    [
+                        records_url(m, *sources[i]) if m.records_of and s["data"][i] else ""
+                        for m, s in zip(metrics, series, strict=True)
+                    ]
+                    for i in range(len(cats))
+                ]
+            record_links = [(str(m.label), records_url(m, node, period, "")) for m in metrics if m.records_of]
         views.append(
             ChartView(
                 key=chart.key,
@@ -310,6 +344,8 @@ def chart_views(dashboard: Dashboard, node, period: Period, figures: Figures, *,
                 metrics=metrics,
                 hidden=hidden,
                 stacked=chart.stacked,
+                cell_links=cell_links,
+                record_links=record_links,
             )
         )
     return views

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import AuthenticatedHttpRequest, is_member_audience, memberships_of
+from core.resumable import tus_creation, tus_upload
+from core.spreadsheets import xlsx_response
 from learning.access import (
     access_course_by_id,
     access_feed_user,
@@ -48,6 +50,7 @@ from learning.selectors import (
 from learning.services.feeds import feed_token_enable, feed_token_regenerate, feed_token_revoke
 from learning.services.progress import ProgressError, lesson_mark_done
 from learning.signing import content_type_for, feed_key, media_signature_valid
+from learning.uploads import MEDIA_UPLOADS
 
 # --- Pages ----------------------------------------------------------------------------------
 
@@ -131,9 +134,7 @@ def record_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's own record as Excel: only ever the signed-in person's."""
     data, credits, year = _own_record(request.user)
     body = record_workbook(name=request.user.get_full_name(), record=data, year=year, credits=credits)
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="learning-record-{year.year}.xlsx"'
-    return response
+    return xlsx_response(body, f"learning-record-{year.year}.xlsx")
 
 
 @login_required
@@ -264,3 +265,14 @@ def podcast_private_audio(request: HttpRequest, key: str, lesson_id: int) -> Htt
     user = access_feed_user(key)
     lesson = access_lesson_by_id(user, lesson_id)
     return _audio_response(request, lesson, "private, max-age=3600")
+
+
+# --- Resumable uploads of lesson media (tus; the editor's upload field, learning/js/resumable_upload.js) ---
+
+
+def media_uploads(request: HttpRequest) -> HttpResponse:
+    return tus_creation(request, MEDIA_UPLOADS, location=lambda token: reverse("learning:media_upload", args=[token]))
+
+
+def media_upload(request: HttpRequest, token: str) -> HttpResponse:
+    return tus_upload(request, token, MEDIA_UPLOADS)

@@ -6,9 +6,9 @@ below are thin: they check the snippet permission and call learning.services.med
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -20,7 +20,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, SnippetViewSet
 
-from learning.forms import MediaAssetForm
+from learning.forms import MediaAssetForm, ResumableFileInput
 from learning.models import MediaAsset
 from learning.services.media import (
     media_asset_cancel,
@@ -85,6 +85,13 @@ class StatusColumn(Column):
         return context
 
 
+def _discard_resumable_upload(form: MediaAssetForm) -> None:
+    """A file that came as a resumable upload has been moved into the asset: its folder goes too."""
+    upload = form.resumable_upload
+    if upload is not None:
+        transaction.on_commit(upload.discard)
+
+
 class StorageRefusalShownOnForm:
     """A file the storage could not take (a full disk: learning.services.media) is the form again with
     why, on the file field, instead of a server error; the save's transaction is rolled back."""
@@ -102,9 +109,11 @@ class StorageRefusalShownOnForm:
 
 class MediaAssetCreateView(StorageRefusalShownOnForm, CreateView):
     def save_instance(self):
-        return media_asset_create(
+        asset = media_asset_create(
             title=self.form.cleaned_data["title"], upload=self.form.cleaned_data["source"], by=self.request.user
         )
+        _discard_resumable_upload(self.form)
+        return asset
 
     def get_success_url(self):
         # Straight to the asset, where the editor watches the conversion's progress.
@@ -114,12 +123,14 @@ class MediaAssetCreateView(StorageRefusalShownOnForm, CreateView):
 class MediaAssetEditView(StorageRefusalShownOnForm, EditView):
     def save_instance(self):
         upload = self.form.cleaned_data["source"] if "source" in self.form.changed_data else None
-        return media_asset_replace(
+        asset = media_asset_replace(
             asset=MediaAsset.objects.get(pk=self.object.pk),
             title=self.form.cleaned_data["title"],
             upload=upload,
             by=self.request.user,
         )
+        _discard_resumable_upload(self.form)
+        return asset
 
 
 class MediaAssetDeleteView(DeleteView):
@@ -141,9 +152,9 @@ class MediaAssetViewSet(SnippetViewSet):
     edit_view_class = MediaAssetEditView
     delete_view_class = MediaAssetDeleteView
     edit_handler = ObjectList(
-        # A plain file input: no "clear" box (an asset without its file means nothing) and no link
-        # to the upload, which is not meant to be served.
-        [FieldPanel("title"), FieldPanel("source", widget=forms.FileInput), MediaStatusPanel()],
+        # A file input without a "clear" box (an asset without its file means nothing) or a link to the
+        # upload, which is not meant to be served; the file goes up in resumable chunks with a progress bar.
+        [FieldPanel("title"), FieldPanel("source", widget=ResumableFileInput), MediaStatusPanel()],
         base_form_class=MediaAssetForm,
     )
     url_namespace_value = "wagtailsnippets_learning_mediaasset"

@@ -148,6 +148,13 @@ class TransferOutForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
+class DeceasedForm(forms.Form):
+    died_on = forms.DateField(label=_("Died on"), widget=forms.DateInput(attrs={"type": "date"}))
+    confirm = forms.BooleanField(
+        label=_("I confirm the member has died; the record will be closed and the account disabled")
+    )
+
+
 class DecisionForm(forms.Form):
     reply = forms.CharField(label=_("Reply"), max_length=200, required=False)
 

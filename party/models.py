@@ -168,6 +168,9 @@ class MemberRecord(models.Model):
     joined_on = models.DateField(_("joined the party on"))
     full_member_on = models.DateField(_("became a full member on"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE, db_index=True)
+    closed_on = models.DateField(
+        _("record closed on"), null=True, blank=True, help_text=_("The day of the transfer out of the city or of death")
+    )
     is_mobile = models.BooleanField(_("mobile member"), default=False, db_index=True)
     skills = models.CharField(_("skills"), max_length=200, blank=True, help_text=_("Separate with commas"))
     created_at = models.DateTimeField(auto_now_add=True)

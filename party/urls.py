@@ -28,6 +28,7 @@ urlpatterns = [
     path("members/<int:member_id>/reveal/", views.member_reveal, name="member_reveal"),
     path("members/<int:member_id>/transfer/", views.member_transfer, name="member_transfer"),
     path("members/<int:member_id>/transfer-out/", views.member_transfer_out, name="member_transfer_out"),
+    path("members/<int:member_id>/deceased/", views.member_deceased, name="member_deceased"),
     path(
         "members/<int:member_id>/corrections/<int:correction_id>/",
         views.correction_decide,

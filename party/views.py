@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.services.audit import audit_record
+from core.spreadsheets import xlsx_response
 from party import selectors
 from party.access import (
     access_committee_post_by_id,
@@ -37,6 +36,7 @@ from party.forms import (
     CommitteeEndForm,
     CommitteePostForm,
     CorrectionForm,
+    DeceasedForm,
     DecisionForm,
     ImportForm,
     MeetingForm,
@@ -62,6 +62,7 @@ from party.services.members import (
     correction_answer,
     correction_ask,
     member_phone_reveal,
+    member_record_deceased,
     member_record_save,
     org_profile_save,
 )
@@ -336,6 +337,27 @@ def member_transfer_out(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 @login_required
+def member_deceased(request: HttpRequest, member_id: int) -> HttpResponse:
+    record = access_member_by_id(request.user, member_id)
+    form = DeceasedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_record_deceased(
+                by=request.user, member=record, died_on=form.cleaned_data["died_on"], request=request
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("The death has been recorded: the record is kept, closed."))
+            return redirect("party:member_detail", member_id=record.pk)
+    return render(
+        request,
+        "party/form.html",
+        {"form": form, "org": record.branch, "title": _("Record the death of %s") % record.name},
+    )
+
+
+@login_required
 def transfer_list(request: HttpRequest) -> HttpResponse:
     if not is_party_keeper(request.user):
         raise Http404
@@ -582,14 +604,6 @@ def org_talent(request: HttpRequest, org_id: int) -> HttpResponse:
 
 # --- Spreadsheets -----------------------------------------------------------------------------
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
 
 @login_required
 def import_view(request: HttpRequest) -> HttpResponse:
@@ -618,7 +632,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
 def import_template_view(request: HttpRequest) -> HttpResponse:
     if not is_party_keeper(request.user):
         raise Http404
-    return _xlsx(import_template(), "党组织和党员导入模板.xlsx")
+    return xlsx_response(import_template(), "党组织和党员导入模板.xlsx")
 
 
 @login_required
@@ -627,4 +641,4 @@ def member_export(request: HttpRequest, org_id: int) -> HttpResponse:
     records = MemberRecord.objects.filter(branch__in=selectors.subtree(org), state=MemberRecord.State.ACTIVE)
     content, count = members_workbook(records)
     audit_record(actor=request.user, action="party.member.export", obj=org, request=request, detail={"rows": count})
-    return _xlsx(content, f"{org.name}党员名册{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(content, f"{org.name}党员名册{timezone.localdate():%Y%m%d}.xlsx")

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import ratelimit
 from core.access import AuthenticatedHttpRequest
+from core.spreadsheets import xlsx_response
 from core.textinput import json_loads
 from streaming import access, integrations, selectors
 from streaming.exports import attendance_workbook
@@ -70,7 +71,6 @@ def ui_strings() -> dict[str, str]:
         "offline": _("Connection lost; reconnecting…"),
         "forbidden": _("You are not invited to this event."),
         "signIn": _("Sign in to take part."),
-        "tooFast": _("Too many messages; wait a moment."),
         "badInput": _("That message could not be sent."),
         "answering": _("Being answered"),
         "answered": _("Answered"),
@@ -518,10 +518,7 @@ def event_report(request: AuthenticatedHttpRequest, event_id: int) -> HttpRespon
 def event_report_xlsx(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = access.access_event_by_id(request.user, event_id, for_host=True)
     content = attendance_workbook(selectors.attendance_report(event))
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"attendance-{event.pk}-{timezone.localtime(event.scheduled_start):%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(content, f"attendance-{event.pk}-{timezone.localtime(event.scheduled_start):%Y%m%d}.xlsx")
 
 
 @login_required

@@ -127,11 +127,14 @@ def redis_unreachable_reason(url: str) -> str | None:
 class DaphneProcess:
     """One `python -m daphne` subprocess serving config.asgi on a free port."""
 
+    stop_signal = signal.SIGTERM
+
     def __init__(self, env: dict[str, str], name: str = "daphne") -> None:
         self.env = env
         self.name = name
         self.port = 0
         self.proc: subprocess.Popen | None = None
+        self._stopping: subprocess.Popen | None = None
         self.log_dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
         self._stderr_path = self.log_dir / "stderr.log"
 
@@ -142,9 +145,12 @@ class DaphneProcess:
     def ws_url(self, path: str) -> str:
         return f"ws://127.0.0.1:{self.port}{path}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+
     def spawn(self) -> None:
         self.port = free_port()
-        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        cmd = self.command()
         # A file, not a pipe: nobody reads the pipe while tests run, and a full pipe blocks Daphne.
         with open(self._stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(
@@ -165,7 +171,7 @@ class DaphneProcess:
             if self.proc.poll() is not None:
                 raise DaphneError(self, f"exited with code {self.proc.returncode} before it was ready")
             with contextlib.suppress(requests.RequestException):
-                session.get(f"{self.url}/healthz", timeout=2)
+                session.get(f"{self.url}/healthz", timeout=2, allow_redirects=False)  # any answer
                 return
             time.sleep(0.1)
         raise DaphneError(self, f"did not answer /healthz within {timeout:.0f} s")
@@ -188,12 +194,18 @@ class DaphneProcess:
                     raise
         return self
 
+    def request_stop(self) -> None:
+        """Ask it to stop without waiting (stop() then waits), so that several stop side by side."""
+        if self.proc is not None and self.proc.poll() is None and self._stopping is not self.proc:
+            self._stopping = self.proc  # once per process: a second signal may cut its shutdown short
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, self.stop_signal)
+
     def stop(self) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
+            self.request_stop()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -223,10 +235,31 @@ class DaphneError(AssertionError):
         super().__init__(f"{server.name} {what}{server.diagnostics()}")
 
 
+class GunicornProcess(DaphneProcess):
+    """gunicorn serving config.wsgi (the README's page server: gthread workers), one small worker."""
+
+    # SIGTERM is gunicorn's graceful stop, which waits out idle keep-alive connections; SIGINT is quick.
+    stop_signal = signal.SIGINT
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            "--worker-class", "gthread", "--workers", "1", "--threads", "4", "--log-level", "warning",
+            # As in the README: the site alone decides whose X-Forwarded-Proto counts (TRUSTED_PROXIES).
+            "--forwarded-allow-ips", "",
+        ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def running_daphnes(*envs: tuple[str, dict[str, str]]) -> Iterator[list[DaphneProcess]]:
     """Start several Daphne processes side by side; always stop all of them."""
-    servers = [DaphneProcess(env, name) for name, env in envs]
+    with running_servers(*(DaphneProcess(env, name) for name, env in envs)) as servers:
+        yield servers
+
+
+@contextlib.contextmanager
+def running_servers(*servers: DaphneProcess) -> Iterator[list[DaphneProcess]]:
+    """Start several servers (Daphne, gunicorn) side by side; always stop all of them."""
     try:
         for server in servers:  # spawn together: start-up is mostly importing Django
             server.spawn()
@@ -238,8 +271,10 @@ def running_daphnes(*envs: tuple[str, dict[str, str]]) -> Iterator[list[DaphnePr
                     raise
                 server.stop()
                 server.start()
-        yield servers
+        yield list(servers)
     finally:
+        for server in servers:
+            server.request_stop()
         for server in servers:
             server.stop()
             shutil.rmtree(server.log_dir, ignore_errors=True)
@@ -264,6 +299,7 @@ def http_session(source_ip: str | None = None) -> requests.Session:
     session.trust_env = False
     if source_ip:
         session.mount("http://", _SourceAddressAdapter(source_ip))
+        session.mount("https://", _SourceAddressAdapter(source_ip))
     return session
 
 
@@ -389,6 +425,19 @@ def launched_chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in(page, server, username: str, password: str | None = None, *, next_url: str = "/") -> None:
+    """Sign in through the site's own form, as a person would, and wait for `next_url`. `server` is a
+    Daphne fixture or a base URL; the form is found by its Chinese labels (the default language)."""
+    from core.tests.factories import DEFAULT_PASSWORD
+
+    base = getattr(server, "url", server)
+    page.goto(f"{base}/accounts/login/" + (f"?next={quote(next_url)}" if next_url != "/" else ""))
+    page.get_by_label("用户名或手机号").fill(username)
+    page.get_by_label("密码").fill(password or DEFAULT_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}{next_url}", timeout=30_000)
 
 
 def stored_session_for(user):

@@ -94,7 +94,9 @@ def test_serve_publishes_scheduled_pages_and_stops_cleanly(live_database_url, tm
         answered = None
         while answered is None and time.monotonic() < deadline:
             try:
-                answered = requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code
+                answered = requests.get(
+                    f"http://127.0.0.1:{port}/", timeout=30
+                ).status_code  # a first render on a loaded box
             except requests.ConnectionError:
                 time.sleep(0.3)
         assert answered == 200, (tmp_path / "serve.log").read_text()
@@ -120,7 +122,7 @@ def assert_forged_forwarded_for_is_ignored(base: str) -> None:
     (Daphne's --proxy-headers would believe it), or each guess would count against another address."""
     session = http_session(random_loopback_ip())
     login = f"{base}/accounts/login/"
-    session.get(login, timeout=10)
+    session.get(login, timeout=30)
     statuses = []
     allowance = 2 * settings.SIGNIN_ADDRESS_FAILURE_FACTOR
     for n in range(allowance):  # one guess per account: only the address can reach its limit
@@ -128,7 +130,7 @@ def assert_forged_forwarded_for_is_ignored(base: str) -> None:
             login,
             data={"username": f"nobody{n}", "password": "x", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
             headers={"Referer": login, "X-Forwarded-For": f"203.0.113.{n + 1}"},
-            timeout=10,
+            timeout=30,
             allow_redirects=False,
         )
         statuses.append(response.status_code)

@@ -263,12 +263,24 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Behind nginx, large media (lesson segments and audio, live segments) are sent by the web server after
+# Django's access check: Django answers with `X-Accel-Redirect: <this prefix><path under MEDIA_ROOT>`
+# and nginx's `internal` location of that prefix serves the file (deploy/nginx). Empty: Python sends it.
+MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "")
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Any request body at most this large (413 before it is read, core/bodylimit.py); signed-in editors
 # under UPLOAD_PATH_PREFIXES (Wagtail's admin, where lesson media are uploaded) up to LEARNING_MAX_UPLOAD_MB.
 REQUEST_BODY_MAX_MB = env_int("REQUEST_BODY_MAX_MB", 64)  # a report's nine phone photos fit
 UPLOAD_PATH_PREFIXES = ["/admin/"]
+# Large files (lesson media) arrive as resumable uploads (tus, core/resumable.py): chunks of at most
+# RESUMABLE_CHUNK_MAX_MB each, kept here per person until the form that uses them is saved.
+# The single-request path above stays for browsers without JavaScript.
+RESUMABLE_UPLOAD_DIR = Path(os.environ.get("RESUMABLE_UPLOAD_DIR", VAR_DIR / "uploads"))
+RESUMABLE_CHUNK_MAX_MB = 8  # and never more than half of REQUEST_BODY_MAX_MB
+RESUMABLE_UPLOADS_PER_USER = 3  # unfinished uploads one person may have at once
+RESUMABLE_USER_MAX_MB = env_int("RESUMABLE_USER_MAX_MB", 8192)  # their declared sizes together
+RESUMABLE_STALE_HOURS = 24  # an upload nobody wrote to for this long is removed (manage.py uploads_sweep)
 
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "")
 

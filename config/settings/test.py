@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, DATABASES
+from .base import CACHES, CHANNEL_LAYERS, DATABASES, env_bool
 
 # Everything a test run writes (the SQLite test database, uploads, converted and demo media, live output,
 # caches) goes to a temporary directory of this test process, never the developer's var/. Each pytest
@@ -23,6 +23,7 @@ MEDIA_ROOT = Path(os.environ["MEDIA_ROOT"])
 LIVE_MEDIA_ROOT = Path(os.environ.get("LIVE_MEDIA_ROOT") or MEDIA_ROOT / "live")
 LIVE_RUN_DIR = Path(os.environ.get("LIVE_RUN_DIR") or SCRATCH_DIR / "run")
 LIVE_RELAY_SOCKET = os.environ.get("LIVE_RELAY_SOCKET") or str(LIVE_RUN_DIR / "relay.sock")
+RESUMABLE_UPLOAD_DIR = SCRATCH_DIR / "uploads"
 CACHES["machina_attachments"]["LOCATION"] = str(SCRATCH_DIR / "cache" / "machina_attachments")
 
 DEBUG = False
@@ -61,6 +62,13 @@ STREAMING_HUB_POLL_SECONDS = float(os.environ.get("STREAMING_HUB_POLL_SECONDS") 
 # Tests roll back their transactions, so a publish never bumps the CMS page-cache generation:
 # cached pages would leak from one test to the next. The cache's own tests switch it on.
 CMS_PAGE_CACHE_SECONDS = 0
+
+# The https rules of config.settings.prod, off unless a test turns them on for the servers it starts
+# (tests/e2e/test_proxy_nginx.py, behind the example proxy): X-Forwarded-Proto counts from
+# TRUSTED_PROXIES only, plain HTTP is redirected and the cookies are Secure.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
 
 # Daphne subprocesses in tests serve static files straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = True

@@ -22,6 +22,7 @@ import datetime
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from dashboards.models import Grain, Rollup, Tree
 from dashboards.registry import STOCK_DAY, Chart, Metric
@@ -151,6 +152,62 @@ def derive_visits(*, dashboard, node, period, figures, live=False):
     return figures
 
 
+def visit_records(*, user, node, metric: str, period, key: str = "") -> tuple:
+    """The records behind a visit figure that `user` may see: the visits recorded in the period
+    (of one outcome, with `key`), or the residents whose visit is overdue or due this week now, or
+    whose plan falls due in the period — under `node`, in the grids the person may see (the same
+    funnels as governance's lists). Names are masked and nothing else about the resident is
+    listed; each row opens the resident's record, where governance checks access and audits."""
+    from django.urls import reverse
+
+    from core.masking import mask_name
+    from governance.access import grids_visible_to, residents_visible_to
+
+    today = timezone.localdate()
+    resident_url = reverse("governance:resident_detail", args=[0]).replace("/0/", "/{}/")
+    if metric == VISITS_DONE:
+        visits = Visit.objects.filter(
+            grid__in=grids_visible_to(user),
+            grid__path__startswith=node.path,
+            visited_on__gte=period.start,
+            visited_on__lte=period.end,
+        )
+        if key:
+            visits = visits.filter(outcome=key)
+
+        def visit_row(v: Visit) -> dict:
+            return {
+                "title": mask_name(v.resident.name),
+                "date": v.visited_on,
+                "detail": f"{v.grid.name} · {v.get_outcome_display()}",
+                "url": resident_url.format(v.resident_id),
+            }
+
+        return visits.select_related("resident", "grid").order_by("-visited_on", "-pk"), visit_row
+    residents = residents_visible_to(user).filter(
+        moved_out_on__isnull=True, next_visit_due__isnull=False, grid__path__startswith=node.path
+    )
+    if metric == VISITS_OVERDUE:
+        residents = residents.filter(next_visit_due__lt=today)
+    elif metric == VISITS_DUE:
+        residents = residents.filter(
+            next_visit_due__gte=today, next_visit_due__lt=today + datetime.timedelta(days=VISIT_DUE_DAYS)
+        )
+    else:  # VISITS_NEXT_DUE: plans falling due in the period
+        residents = residents.filter(next_visit_due__gte=period.start, next_visit_due__lte=period.end)
+
+    def resident_row(r: Resident) -> dict:
+        state = pgettext("visit state", "overdue") if r.next_visit_due < today else pgettext("visit state", "due")
+        return {
+            "title": mask_name(r.name),
+            "date": r.next_visit_due,
+            "detail": f"{r.grid.name} · {state}",
+            "url": resident_url.format(r.pk),
+        }
+
+    return residents.select_related("grid").order_by("next_visit_due", "pk"), resident_row
+
+
 _VISITS = _("Visits (走访) recorded by grid workers and staff, in the resident's grid at the time.")
 _RESIDENTS = _("The grid register: residents living there now, their care tags and visit plans.")
 _HOUSEHOLDS = _("The grid register: the households (rooms) of each grid's buildings and their status.")
@@ -165,6 +222,7 @@ METRICS = (
         rows=visits_done_rows,
         unit=_("visits"),
         key_labels=_outcomes,
+        records_of=lambda **kw: visit_records(metric=VISITS_DONE, **kw),
     ),
     Metric(
         VISITS_NEXT_DUE,
@@ -175,6 +233,7 @@ METRICS = (
         rows=next_due_rows,
         unit=_("residents"),
         source_prefix=PREFIX,
+        records_of=lambda **kw: visit_records(metric=VISITS_NEXT_DUE, **kw),
     ),
     Metric(
         VISITS_OVERDUE,
@@ -183,6 +242,7 @@ METRICS = (
         _("Residents living here now whose next visit date has passed (whatever the period)."),
         _RESIDENTS,
         unit=_("residents"),
+        records_of=lambda **kw: visit_records(metric=VISITS_OVERDUE, **kw),
     ),
     Metric(
         VISITS_DUE,
@@ -191,6 +251,7 @@ METRICS = (
         _("Residents living here now whose next visit falls due today or in the six days after."),
         _RESIDENTS,
         unit=_("residents"),
+        records_of=lambda **kw: visit_records(metric=VISITS_DUE, **kw),
     ),
     Metric(
         HOUSEHOLDS,

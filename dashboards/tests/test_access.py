@@ -74,16 +74,68 @@ def test_unknown_dashboards_and_bad_ids_are_404(world, client):
         assert client.get(url, {"node": bad}).status_code == 404
 
 
-@pytest.mark.parametrize(
-    "person,status",
-    [("anonymous", 302), ("resident", 404), ("town_a", 404), ("member_a1", 404), ("department", 404), ("ops", 200)],
-)
-def test_the_command_screen_is_the_operations_centres(world, client, person, status):
+# person → (the screen they get with no area: "city", an area key or None for 404; the areas whose
+# screens they may open). The city's screen is the centre's; a town's or community's is its staff's
+# (a town sees its communities) and the centre's; grids have no screen; members, departments none.
+SCREEN_MATRIX = {
+    "anonymous": (None, set()),
+    "no_role": (None, set()),
+    "resident": (None, set()),
+    "editor": (None, set()),
+    "department": (None, set()),
+    "member_a1": (None, set()),
+    "venue_a1": (None, set()),
+    "grid_a": (None, set()),
+    "community_a": ("village_a", {"village_a"}),
+    "town_a": ("town_a", {"town_a", "village_a"}),
+    "town_b": ("town_b", {"town_b", "village_b"}),
+    "ops": ("city", {"city", "town_a", "town_b", "village_a", "village_b"}),
+    "superuser": ("city", {"city", "town_a", "town_b", "village_a", "village_b"}),
+}
+
+
+@pytest.mark.parametrize("person", sorted(SCREEN_MATRIX))
+def test_command_screens_role_by_scope(world, client, person):
     user = world.people[person]
     if user.is_authenticated:
         client.force_login(user)
-    assert client.get(reverse("dashboards:screen")).status_code == status
-    assert client.get(reverse("dashboards:screen_data")).status_code == status
+    tree = world.course.tree
+    home, allowed = SCREEN_MATRIX[person]
+    for view in ("dashboards:screen", "dashboards:screen_data"):
+        response = client.get(reverse(view))
+        if person == "anonymous":
+            assert response.status_code == 302
+            continue
+        assert response.status_code == (404 if home is None else 200), (person, view)
+        if view == "dashboards:screen_data" and home is not None:
+            scope = response.json()["scope"]
+            assert (scope and scope["id"]) == (None if home == "city" else tree[home].pk)
+    if person == "anonymous":
+        return
+    for name, area in tree.items():
+        for view in ("dashboards:screen", "dashboards:screen_data"):
+            got = client.get(reverse(view), {"area": area.pk}).status_code
+            assert got == (200 if name in allowed else 404), (person, name, view)
+    body = client.get(reverse("dashboards:screen")).content.decode() if home else ""
+    # The departments' ranking is the centre's alone.
+    assert ('id="screen-departments"' in body) == (home == "city")
+
+
+def test_a_town_screen_shows_its_own_figures_only(world, django_capture_on_commit_callbacks):
+    from dashboards.screen import screen_snapshot
+    from dashboards.tests.factories import make_live_event
+    from streaming.models import VenueAttendance
+
+    tree, orgs = world.course.tree, world.orgs
+    # A lesson on air from 乙街道's branch venue: town_b's screen shows it, town_a's does not.
+    event = make_live_event(organiser=world.people["ops"], org=orgs["committee_b"])
+    event.main_venue = world.venues[2]
+    event.save(update_fields=["main_venue"])
+    VenueAttendance.objects.create(event=event, venue=world.venues[2])
+    town_a, town_b = screen_snapshot(area=tree["town_a"]), screen_snapshot(area=tree["town_b"])
+    city = screen_snapshot()
+    assert [e["id"] for e in city["live"]] == [e["id"] for e in town_b["live"]] == [event.pk]
+    assert town_a["live"] == [] and town_a["departments"] is None and town_a["scope"]["id"] == tree["town_a"].pk
 
 
 def test_the_index_lists_only_what_is_yours(world, client):

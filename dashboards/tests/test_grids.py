@@ -218,3 +218,69 @@ def test_areas_keep_the_trees_order_whatever_the_counts(w, client, django_captur
     charts = _charts(client.get(reverse("dashboards:dashboard", args=["governance"])))
     assert [row[0] for row in charts["visits_by_area"].rows] == [w.tree["town_a"].name, w.tree["town_b"].name]
     assert charts["visits_by_area"].rows[1][3] == 3
+
+
+VISIT_METRICS = (grids.VISITS_DONE, grids.VISITS_OVERDUE, grids.VISITS_DUE, grids.VISITS_NEXT_DUE)
+
+
+def test_each_visit_figure_clicks_through_to_the_records_behind_it(w, client, django_capture_on_commit_callbacks):
+    """Role by role: the list behind every visit figure a person may open counts what the figure
+    says, lists residents masked, and is audited; elsewhere a 404 as for the figures themselves."""
+    from core.models import AuditLog
+
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_record(resident=w.elder_a, by=w.grid_worker, visited_on=TODAY, outcome=Visit.Outcome.NEEDS_HELP)
+        visit_record(resident=w.elder_b, by=w.grid_worker_b, visited_on=TODAY - 21 * DAY, outcome="normal")
+    tree = w.tree
+    url = reverse("dashboards:records", args=["governance"])
+    period = parse_period({})
+    months = {"from": f"{period.start:%Y-%m}", "to": f"{period.end:%Y-%m}"}
+    # person → the areas whose visit records they may open
+    matrix = {
+        "ops": set(tree),
+        "town_b": {"town_b", "village_b", "grid_b"},
+        "community": {"village_a", "grid_a", "grid_a2"},
+        "grid_worker": {"grid_a"},
+        "staff": set(),  # a department: no residents
+        "reporter": set(),  # a resident
+    }
+    seen = 0
+    for person, allowed in matrix.items():
+        client.force_login(getattr(w, person))
+        for name, area in tree.items():
+            f = figures(area)
+            for metric in VISIT_METRICS:
+                response = client.get(url, {"node": area.pk, "metric": metric, **months})
+                if name not in allowed:
+                    assert response.status_code == 404, (person, name, metric)
+                    continue
+                assert response.status_code == 200, (person, name, metric)
+                assert response.context["page"].paginator.count == f[metric].total, (person, name, metric)
+                seen += bool(f[metric].total)
+    assert seen > 10
+    client.logout()
+    assert client.get(url, {"node": tree["city"].pk, "metric": grids.VISITS_DONE}).status_code == 302
+
+    # From the centre's chart: each bar's figure links to its own list, whose count is the figure.
+    client.force_login(w.ops)
+    before = AuditLog.objects.filter(action="dashboards.records.view").count()
+    charts = _charts(client.get(reverse("dashboards:dashboard", args=["governance"])))
+    by_area = charts["visits_by_area"]
+    followed = 0
+    for _link, _area, cells in by_area.table:
+        for value, link in cells:
+            assert bool(link) == bool(value)
+            if link:
+                assert client.get(link).context["page"].paginator.count == value
+                followed += 1
+    assert followed == 4  # 甲镇: due 1, recorded 1; 乙街道: overdue 1, recorded 1
+    outcomes = {first: cells[0][1] for _link, first, cells in charts["visit_outcomes"].table}
+    needs_help = client.get(outcomes[str(Visit.Outcome.NEEDS_HELP.label)])
+    body = needs_help.content.decode()
+    assert needs_help.context["page"].paginator.count == 1
+    assert "王*兰" in body and "王秀兰" not in body  # masked, as in governance's lists
+    assert AuditLog.objects.filter(action="dashboards.records.view").count() > before
+    assert dict(charts["visits_by_area"].record_links)  # the provenance lists each metric's records
+    # A metric without records of its own, or an unknown one: 404.
+    assert client.get(url, {"node": tree["city"].pk, "metric": grids.HOUSEHOLDS}).status_code == 404
+    assert client.get(url, {"node": tree["city"].pk, "metric": "nope"}).status_code == 404

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import AREA_ROLES, areas_visible_to, has_role, is_city_wide, memberships_of
 from core.models import Area, Department, Role
+from core.spreadsheets import xlsx_response
 from governance.reports import selectors
 from governance.reports.access import (
     access_photo_by_id,
@@ -507,9 +508,7 @@ def review_export(request: HttpRequest) -> HttpResponse:
     )
     area_rows = selectors.review_rows(period=period, period_start=start, dimension="area", areas=areas)
     content = review_workbook(period=period, start=start, dept_rows=dept_rows, area_rows=area_rows)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="review-{period}-{start:%Y%m%d}.xlsx"'
-    return response
+    return xlsx_response(content, f"review-{period}-{start:%Y%m%d}.xlsx")
 
 
 @login_required

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -13,6 +13,23 @@ from core.models import PartyOrg, Role, User
 from core.tests.factories import UserFactory, make_department, make_party_org, make_tree, make_user_with_role
 from learning.models import CourseIndexPage, CoursePage, LessonKind, LessonPage, MediaAsset, Topic, Visibility
 from learning.services.courses import course_create, course_index_get_or_create, lesson_create
+
+MEDIA_EDITOR_PERMISSIONS = ("add_mediaasset", "change_mediaasset", "view_mediaasset")
+
+
+def make_media_editor(*codenames: str) -> User:
+    """An editor with Wagtail admin access and the given media permissions (add, change, view unless named)."""
+    user = make_user_with_role(Role.EDITOR)
+    group = Group.objects.create(name=f"媒体编辑{user.pk}")
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="learning", codename__in=codenames or MEDIA_EDITOR_PERMISSIONS
+        )
+    )
+    user.groups.add(group)
+    return user
+
 
 MASTER = (
     "#EXTM3U\n#EXT-X-VERSION:3\n"

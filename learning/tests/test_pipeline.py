@@ -259,9 +259,15 @@ def _alive(pid: int) -> bool:
 # Transactional so that a worker thread sees the rows; serialized rollback so that the flush after it
 # does not re-run post_migrate handlers, whose new rows would collide with the next live-server test's.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_cancel_kills_the_running_ffmpeg_process_group(media_root, tmp_path):
+def test_cancel_kills_the_running_ffmpeg_process_group(media_root, tmp_path, monkeypatch):
     """A worker runs the job (another thread, its own connection); the editor cancels meanwhile."""
     from learning.services.media import media_asset_process
+
+    # The job's work folder goes to a temporary directory of this test's own: other test processes
+    # (xdist workers, their own databases) have assets numbered 1 too, with work folders of that name.
+    work_tmp = tmp_path / "tmp"
+    work_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(work_tmp))
 
     source = make_clip(tmp_path / "long.mp4", seconds=20, size="1280x720", source="testsrc")
     editor = UserFactory()
@@ -295,4 +301,4 @@ def test_cancel_kills_the_running_ffmpeg_process_group(media_root, tmp_path):
     assert result["status"] == MediaAsset.Status.CANCELLED == asset.status
     assert asset.error_code == "cancelled" and asset.storage_key == "" and asset.progress < 0.9
     assert not _alive(pid)  # the ffmpeg process (its whole group) is gone
-    assert not list(Path(tempfile.gettempdir()).glob(f"learning-media-{asset.pk}-*"))
+    assert not list(work_tmp.glob(f"learning-media-{asset.pk}-*"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -110,6 +111,29 @@ def test_audio_downloads_serve_byte_ranges(world):
     tail = client.get(url, HTTP_RANGE="bytes=-10")
     assert tail["Content-Range"] == "bytes 4086-4095/4096"
     assert client.get(url, HTTP_RANGE="bytes=5000-").status_code == 416
+
+
+def test_behind_nginx_media_are_handed_to_the_web_server_after_the_checks(world, settings):
+    """With MEDIA_ACCEL_REDIRECT the view checks the signature and the file, then names the file for
+    nginx's internal location instead of sending it (tests/e2e/test_proxy_nginx.py runs nginx)."""
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ACCEL_REDIRECT = "/_protected/media/"
+    client = Client()
+    key = world.asset.storage_key
+    url = media_url(key, "audio.m4a")
+    response = client.get(url + "?download=第一讲", HTTP_RANGE="bytes=100-199")
+    assert response.status_code == 200 and response.content == b""
+    stored = f"learning/media/{key}/audio.m4a"
+    assert Path(default_storage.path(stored)).is_file()
+    assert response["X-Accel-Redirect"] == f"/_protected/media/{stored}"
+    assert response["Content-Type"] == "audio/mp4" and response["Cache-Control"].startswith("private, max-age=")
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    # Refusals stay Django's: nothing is handed over for a forged address or a missing file.
+    forged = client.get(url.replace(url.split("/")[5], "0" * 32))
+    assert forged.status_code == 404 and "X-Accel-Redirect" not in forged
+    missing = client.get(media_url(key, "missing/index.m3u8"))
+    assert missing.status_code == 404 and "X-Accel-Redirect" not in missing
 
 
 def _feed_items(response) -> list[ET.Element]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,8 @@ from core.services.audit import audit_record
 from core.services.notifications import notification_send, notification_send_many
 from core.services.orgs import membership_grant
 from party.access import keepers_of
-from party.models import CorrectionRequest, MemberRecord, OrgProfile, TalentEntry
+from party.models import CorrectionRequest, MemberRecord, OrgProfile, TalentEntry, Transfer
+from party.services.committee import committee_posts_end_outside
 from party.signals import announce_member_changed
 
 MEMBER_FIELDS = (
@@ -170,3 +172,35 @@ def correction_answer(*, by: User, correction: CorrectionRequest, done: bool, re
                 url=reverse("party:my_record"),
             )
     return correction
+
+
+def member_record_deceased(
+    *, by: User, member: MemberRecord, died_on: datetime.date, request: HttpRequest | None = None
+) -> MemberRecord:
+    """Record a member's death: the record stays, closed as "deceased" on that day; a transfer still
+    waiting is withdrawn, the member's committee posts end that day, the account loses the branch's
+    member role and can no longer sign in (its sockets close; its learning record stays)."""
+    if died_on > timezone.localdate():
+        raise ValidationError({"died_on": _("The date lies in the future.")})
+    if died_on < member.joined_on:
+        raise ValidationError({"died_on": _("The date lies before the member joined the party.")})
+    with transaction.atomic():
+        member = MemberRecord.objects.select_for_update().get(pk=member.pk)
+        if member.state != MemberRecord.State.ACTIVE:
+            raise ValidationError(_("Only an active member's record can be closed."))
+        now = timezone.now()
+        member.transfers.filter(state=Transfer.State.PENDING).update(
+            state=Transfer.State.CANCELLED, decided_by=by, decided_at=now, reply=_("The member has died.")
+        )
+        member.state, member.closed_on = MemberRecord.State.DECEASED, died_on
+        member.save(update_fields=["state", "closed_on", "updated_at"])
+        announce_member_changed(member.pk)
+        committee_posts_end_outside(member=member, branch=None, until=died_on)
+        if member.user_id:
+            Membership.objects.filter(user_id=member.user_id, role=Role.MEMBER, party_org_id=member.branch_id).delete()
+            account = User.objects.get(pk=member.user_id)
+            if account.is_active:
+                account.is_active = False
+                account.save(update_fields=["is_active"])
+        audit_record(actor=by, action="party.member.deceased", obj=member, request=request)
+    return member

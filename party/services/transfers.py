@@ -90,8 +90,8 @@ def transfer_out_of_city(
             decided_by=by,
             decided_at=now,
         )
-        member.state = MemberRecord.State.LEFT
-        member.save(update_fields=["state", "updated_at"])
+        member.state, member.closed_on = MemberRecord.State.LEFT, today
+        member.save(update_fields=["state", "closed_on", "updated_at"])
         announce_member_changed(member.pk)
         committee_posts_end_outside(member=member, branch=None, until=today)
         if member.user_id:

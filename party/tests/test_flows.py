@@ -233,6 +233,74 @@ def test_transfer_out_of_the_city_closes_the_record_and_keeps_it(client, orgs):
     assert "中共大连市甘井子区某街道党工委" in mine
 
 
+def test_recording_a_death_closes_the_record_ends_posts_and_disables_the_account(client, orgs):
+    import datetime
+
+    from django.utils import timezone
+
+    from party.models import CommitteePost
+    from party.services.committee import committee_post_add
+
+    secretary = make_keeper(PartyRole.Kind.SECRETARY, orgs["branch_a1"])
+    account = make_user_with_role(Role.MEMBER, party_org=orgs["branch_a1"])
+    record = make_record(orgs["branch_a1"], user=account, name="赵德明", joined_on=datetime.date(1975, 7, 1))
+    post = committee_post_add(
+        by=make_keeper(PartyRole.Kind.ORG_DEPARTMENT), org=orgs["branch_a1"], member=record, post="publicity"
+    )
+    waiting = Transfer.objects.create(
+        member=record, from_org=orgs["branch_a1"], to_org=orgs["branch_b"], reason="随子女迁居", requested_by=secretary
+    )
+    url = reverse("party:member_deceased", args=[record.pk])
+    today = timezone.localdate()
+
+    login(client, secretary)
+    assert "登记去世" in client.get(reverse("party:member_detail", args=[record.pk])).content.decode()
+    # Bad input is refused in Chinese and changes nothing: a future date, one before joining, no confirmation.
+    tomorrow = today + datetime.timedelta(days=1)
+    for data, message in (
+        ({"died_on": tomorrow.isoformat(), "confirm": "on"}, "日期不能晚于今天"),
+        ({"died_on": "1970-01-01", "confirm": "on"}, "早于入党日期"),
+        ({"died_on": today.isoformat()}, "必需字段"),
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200 and message in response.content.decode()
+    record.refresh_from_db()
+    assert record.state == MemberRecord.State.ACTIVE
+
+    died_on = today - datetime.timedelta(days=3)
+    response = client.post(url, {"died_on": died_on.isoformat(), "confirm": "on"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    post.refresh_from_db()
+    waiting.refresh_from_db()
+    account.refresh_from_db()
+    # Closed, never deleted: the day is kept, the waiting transfer withdrawn, posts end that day, the
+    # member role goes and nobody can sign in with the account any more.
+    assert record.state == MemberRecord.State.DECEASED and record.closed_on == died_on
+    assert waiting.state == Transfer.State.CANCELLED and waiting.decided_by == secretary
+    assert post.until == died_on and not CommitteePost.objects.filter(member=record, until__isnull=True).exists()
+    assert not Membership.objects.filter(user=account, role=Role.MEMBER).exists()
+    assert not account.is_active
+    assert "赵德明" not in client.get(reverse("party:member_list", args=[orgs["branch_a1"].pk])).content.decode()
+    page = client.get(reverse("party:member_detail", args=[record.pk])).content.decode()
+    assert "已故" in page and died_on.isoformat() in page and "登记去世" not in page
+    assert AuditLog.objects.filter(action="party.member.deceased", actor=secretary).count() == 1
+    # A closed record cannot be closed again.
+    assert client.post(url, {"died_on": today.isoformat(), "confirm": "on"}).status_code == 200
+    assert AuditLog.objects.filter(action="party.member.deceased").count() == 1
+
+
+def test_another_branch_cannot_record_the_death_of_someone_elses_member(client, orgs):
+    record = make_record(orgs["branch_a1"])
+    login(client, make_keeper(PartyRole.Kind.SECRETARY, orgs["branch_b"]))
+    response = client.post(
+        reverse("party:member_deceased", args=[record.pk]), {"died_on": "2026-01-01", "confirm": "on"}
+    )
+    assert response.status_code == 404
+    record.refresh_from_db()
+    assert record.state == MemberRecord.State.ACTIVE
+
+
 def test_another_branch_cannot_transfer_out_someone_elses_member(client, orgs):
     record = make_record(orgs["branch_a1"])
     login(client, make_keeper(PartyRole.Kind.SECRETARY, orgs["branch_b"]))

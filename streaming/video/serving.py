@@ -17,6 +17,9 @@ import os
 import re
 from collections import OrderedDict
 from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
 
 from streaming.video.packaging import paths
 from streaming.video.packaging.playlists import live_window
@@ -38,6 +41,12 @@ class LiveMediaApp:
         self.inner = inner
         self.cache_size = cache_size
         self._playlists: OrderedDict[str, tuple[int, int, bytes]] = OrderedDict()
+        # Segments are handed to the web server when it sends media (MEDIA_ACCEL_REDIRECT) and the live
+        # folder lies under MEDIA_ROOT, which its internal location maps; otherwise read here.
+        self.media_root = Path(settings.MEDIA_ROOT).resolve()
+        inside = paths.live_root().resolve().is_relative_to(self.media_root)
+        prefix = settings.MEDIA_ACCEL_REDIRECT
+        self.accel_prefix = prefix.rstrip("/") + "/" if prefix and inside else ""
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(paths.URL_PREFIX):
@@ -61,6 +70,20 @@ class LiveMediaApp:
             if ext == "m3u8":
                 body = self._playlist(file, media=folder is not None)
                 cache = PLAYLIST_CACHE
+            elif self.accel_prefix and file.is_file():
+                # The web server sends the segment itself (settings.MEDIA_ACCEL_REDIRECT).
+                location = self.accel_prefix + quote(file.resolve().relative_to(self.media_root).as_posix())
+                return (
+                    200,
+                    [
+                        (b"content-type", TYPES[ext]),
+                        (b"cache-control", SEGMENT_CACHE),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"x-accel-redirect", location.encode()),
+                        (b"content-length", b"0"),
+                    ],
+                    b"",
+                )
             else:
                 body = await asyncio.to_thread(_read_segment, file)
                 cache = SEGMENT_CACHE

@@ -22,8 +22,8 @@ from governance.reports.tests.factories import GRID_CENTRES
 from governance.tests.factories import household_of, make_building, make_resident
 from streaming.models import LiveEvent, VenueAttendance
 from streaming.tests.factories import LiveWorld, make_event, make_venue, make_world
-from tests.e2e.test_portal_browser import TIMEOUT_MS, sign_in
-from tests.support import launched_chromium, live_db
+from tests.e2e.test_portal_browser import TIMEOUT_MS
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -175,3 +175,82 @@ def test_the_grid_figures_draw_and_drill_down_from_the_city_to_a_town(browser, d
     _c, other = open_page(browser, daphne, world.town_b, "/dashboards/governance/")
     assert other.locator("h1").inner_text().endswith("乙街道")
     assert other.goto(f"{daphne.url}/dashboards/governance/?node={world.tree['town_a'].pk}").status == 404
+
+
+@pytest.fixture
+def two_towns(transactional_db):
+    """The reports' small city (two towns with grid boundaries), a category dispatched by rule, a
+    rider who reports, 甲镇's staff and the centre."""
+    from core.tests.factories import UserFactory, make_department, make_tree
+    from governance.reports.tests.factories import make_category, make_rule
+    from governance.tests.geo_factories import give_tree_boundaries
+    from tests.support import unique_name
+
+    tree = give_tree_boundaries(make_tree())
+    category = make_category("占道经营")
+    make_rule(category, make_department(tree["city"], unique_name("城管局")), deadline_hours=48, sign_hours=2)
+    return {
+        "tree": tree,
+        "rider": UserFactory(username=unique_name("rider"), name="李骑手"),
+        "town_a": make_user_with_role(Role.TOWN_STAFF, area=tree["town_a"]),
+        "ops": make_user_with_role(Role.OPS_ADMIN),
+    }
+
+
+def file_report(browser, server, rider, grid: str) -> None:
+    """The rider reports 占道经营 from their phone's location in `grid`, in a browser of their own."""
+    lat, lng = GRID_CENTRES[grid]
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="zh-CN",
+        geolocation={"latitude": lat, "longitude": lng, "accuracy": 10},
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    sign_in(page, server, rider.username, DEFAULT_PASSWORD)
+    page.goto(f"{server.url}/governance/reports/new/")
+    page.get_by_label("问题类型").select_option(label="占道经营")
+    page.get_by_label("问题描述").fill("路口人行道被摊贩占满，行人只能走机动车道。")
+    page.get_by_role("button", name="使用我的位置").click()
+    page.wait_for_function("() => document.getElementById('id_latitude').value !== ''")
+    page.get_by_role("button", name="提交上报").click()
+    page.wait_for_url("**/governance/reports/*/")
+    context.close()
+
+
+def feed_length_is(page, n: int) -> None:
+    page.wait_for_function(f"() => document.querySelectorAll('#screen-feed li[data-item]').length === {n}")
+
+
+def test_a_town_screen_follows_the_reports_filed_in_its_town_only(daphne, two_towns):
+    tree = two_towns["tree"]
+    with launched_chromium() as browser:
+        _town_context, town = open_page(browser, daphne, two_towns["town_a"], "/dashboards/screen/")
+        town.wait_for_selector('#screen-status[data-state="live"]')
+        assert "甲镇" in town.locator("h1").inner_text()
+        assert town.locator("#screen-departments").count() == 0  # the ranking is the centre's
+        assert town.locator('[data-figure="reports_today"] b').inner_text() == "0"
+        _centre_context, centre = open_page(browser, daphne, two_towns["ops"], "/dashboards/screen/")
+        centre.wait_for_selector('#screen-status[data-state="live"]')
+
+        # A report in 乙街道: the centre's screen shows it.
+        file_report(browser, daphne, two_towns["rider"], "grid_b")
+        feed_length_is(centre, 1)
+
+        # A report in 甲镇: 甲镇's screen shows it — and only it, 乙街道's never reached it.
+        file_report(browser, daphne, two_towns["rider"], "grid_a")
+        town.wait_for_function("() => document.querySelector('[data-figure=\"reports_today\"] b').textContent === '1'")
+        feed_length_is(town, 1)
+        assert "占道经营" in town.locator("#screen-feed li[data-item]").first.inner_text()
+        assert town.evaluate("() => window.commandScreen.state.lastId") > 0
+        feed_length_is(centre, 2)
+        centre.wait_for_function(
+            "() => document.querySelector('[data-figure=\"reports_today\"] b').textContent === '2'"
+        )
+        # Still 甲镇's one report after the centre has seen both; never reloaded.
+        assert town.locator("#screen-feed li[data-item]").count() == 1
+        assert town.locator('[data-figure="reports_today"] b').inner_text() == "1"
+        assert town.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+        # Another town's screen: 404 for 甲镇's staff.
+        assert town.goto(f"{daphne.url}/dashboards/screen/?area={tree['town_b'].pk}").status == 404

@@ -22,11 +22,11 @@ from openpyxl import Workbook
 from core.crypto import encrypt_bytes
 from core.models import Role
 from core.services.orgs import membership_grant
-from core.tests.factories import DEFAULT_PASSWORD, UserFactory, make_tree
+from core.tests.factories import UserFactory, make_tree
 from governance.models import ImportJob, Resident
 from governance.services.imports import BUILDING_COLUMNS, RESIDENT_COLUMNS, import_job_run
 from governance.tests.factories import valid_id_number
-from tests.support import launched_chromium, live_db, unique_name
+from tests.support import launched_chromium, live_db, sign_in, unique_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -80,14 +80,6 @@ def setup(transactional_db, tmp_path):
     return {"worker": worker, "job": job, "bad_file": path}
 
 
-def sign_in(page, base: str, username: str, next_url: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_url}")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}{next_url}", timeout=TIMEOUT_MS)
-
-
 def test_upload_report_and_a_background_import_that_finishes_while_watched(setup, daphne):
     base = daphne.url
     job = setup["job"]
@@ -103,7 +95,7 @@ def test_upload_report_and_a_background_import_that_finishes_while_watched(setup
         context = browser.new_context(**PHONE)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        sign_in(page, base, setup["worker"].username, "/governance/imports/")
+        sign_in(page, base, setup["worker"].username, next_url="/governance/imports/")
         assert page.locator("h1").inner_text() == "从 Excel 导入楼栋、房屋和居民"
         page.locator("#id_file").set_input_files(str(setup["bad_file"]))
         page.get_by_role("button", name="检查并导入").click()

@@ -14,10 +14,10 @@ import pytest
 
 from core.models import Membership, Role
 from core.services.orgs import membership_grant
-from core.tests.factories import DEFAULT_PASSWORD, UserFactory, make_tree
+from core.tests.factories import UserFactory, make_tree
 from governance.geo.index import grid_at
 from governance.tests.geo_factories import give_tree_boundaries
-from tests.support import launched_chromium, live_db, unique_name
+from tests.support import launched_chromium, live_db, sign_in, unique_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -35,14 +35,6 @@ def community(transactional_db):
     membership_grant(user=worker, role=Role.GRID_WORKER, area=tree["grid_a"])
     Membership.objects.filter(user=worker).update(worker_kind=Membership.WorkerKind.FULL_TIME)
     return {"tree": tree, "staff": staff}
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/?next=/governance/map/")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/governance/map/", timeout=TIMEOUT_MS)
 
 
 def block_outside_requests(context, base: str, outside: list[str]) -> None:
@@ -70,7 +62,7 @@ def test_grids_are_drawn_a_click_opens_the_card_and_a_redrawn_corner_is_saved(co
         block_outside_requests(context, base, outside)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        sign_in(page, base, community["staff"].username)
+        sign_in(page, base, community["staff"].username, next_url="/governance/map/")
 
         # Their community is their top area: the map opens on its two grids.
         page.wait_for_function("() => document.querySelectorAll('path.geo-area.geo-level-4').length === 2")
@@ -108,7 +100,7 @@ def test_grids_are_drawn_a_click_opens_the_card_and_a_redrawn_corner_is_saved(co
         phone.set_default_timeout(TIMEOUT_MS)
         block_outside_requests(phone, base, outside)
         small = phone.new_page()
-        sign_in(small, base, community["staff"].username)
+        sign_in(small, base, community["staff"].username, next_url="/governance/map/")
         small.wait_for_function("() => document.querySelectorAll('path.geo-area.geo-level-4').length === 2")
         width, client = small.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -141,7 +133,7 @@ def test_search_flies_to_a_grid_and_to_a_building_whose_marker_opens_its_plan(co
         block_outside_requests(context, base, outside)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        sign_in(page, base, community["staff"].username)
+        sign_in(page, base, community["staff"].username, next_url="/governance/map/")
         page.wait_for_function("() => document.querySelectorAll('path.geo-area.geo-level-4').length === 2")
         page.wait_for_function(settled)
 

@@ -22,7 +22,7 @@ from learning.models import LessonKind, MediaAsset, Topic, Visibility
 from learning.services.courses import course_create, course_index_get_or_create, lesson_create
 from learning.services.media import media_asset_process, storage_delete_tree
 from learning.tests.media import make_clip
-from tests.support import DaphneProcess, launched_chromium, live_db
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -70,14 +70,6 @@ def video_lesson(people) -> Iterator[VideoLesson]:
 def chromium(video_lesson) -> Iterator:
     with launched_chromium(("--autoplay-policy=no-user-gesture-required",)) as browser:
         yield browser
-
-
-def sign_in(page, server: DaphneProcess, username: str, password: str) -> None:
-    page.goto(f"{server.url}/accounts/login/")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{server.url}/", timeout=TIMEOUT_MS)
 
 
 def current_time(page) -> float:

@@ -22,8 +22,8 @@ from core.tests.factories import DEFAULT_PASSWORD
 from streaming.models import LiveEvent
 from streaming.tests.factories import LiveWorld, make_world
 from streaming.video.packaging import paths
-from tests.e2e.test_portal_browser import TIMEOUT_MS, sign_in
-from tests.support import launched_chromium, live_db
+from tests.e2e.test_portal_browser import TIMEOUT_MS
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 

@@ -28,8 +28,7 @@ from streaming.video.tests.live_support import (
     ffmpeg_processes_of,
     wait_for,
 )
-from tests.e2e.test_portal_browser import sign_in
-from tests.support import free_port, in_thread, launched_chromium, live_db, subprocess_env
+from tests.support import free_port, in_thread, launched_chromium, live_db, sign_in, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 

@@ -11,10 +11,10 @@ import pytest
 
 from core.models import Area, PartyOrg, Role
 from core.services.orgs import membership_grant
-from core.tests.factories import DEFAULT_PASSWORD, UserFactory, make_party_org, make_tree
+from core.tests.factories import UserFactory, make_party_org, make_tree
 from party.models import MemberRecord, MobileRegistration, OrgProfile, PartyRole, UnitKind
 from party.services.roles import party_role_grant
-from tests.support import launched_chromium, live_db, unique_name
+from tests.support import launched_chromium, live_db, sign_in, unique_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -35,14 +35,6 @@ def riders(transactional_db):
     return {"branch": branch, "secretary": secretary, "rider": rider}
 
 
-def sign_in(page, base: str, username: str, next_url: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_url}")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}{next_url}", timeout=TIMEOUT_MS)
-
-
 def no_sideways_scroll(page) -> tuple[int, int]:
     return page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
 
@@ -53,7 +45,7 @@ def test_rider_registers_on_a_phone_and_the_branch_confirms(riders, daphne):
         phone = browser.new_context(**PHONE)
         phone.set_default_timeout(TIMEOUT_MS)
         page = phone.new_page()
-        sign_in(page, base, riders["rider"].username, "/party/register/")
+        sign_in(page, base, riders["rider"].username, next_url="/party/register/")
         assert page.locator("h1").inner_text() == "流动党员登记"
         scroll, width = no_sideways_scroll(page)
         assert scroll <= width, f"the form scrolls sideways on a phone: {scroll} > {width}"
@@ -82,7 +74,7 @@ def test_rider_registers_on_a_phone_and_the_branch_confirms(riders, daphne):
         pc = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
         pc.set_default_timeout(TIMEOUT_MS)
         desk = pc.new_page()
-        sign_in(desk, base, riders["secretary"].username, "/party/registrations/")
+        sign_in(desk, base, riders["secretary"].username, next_url="/party/registrations/")
         assert desk.locator("#unread-badge").inner_text().strip() == "1"  # the notification reached him
         desk.get_by_role("link", name="韩小龙").click()
         assert "137****5678" in desk.content() and "13712345678" not in desk.content()

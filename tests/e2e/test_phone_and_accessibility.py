@@ -14,7 +14,7 @@ import pytest
 from core.models import Area, Notification, Role
 from governance.tests.factories import household_of, make_building, make_resident
 from tests.conftest import make_person
-from tests.support import launched_chromium, live_db
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -83,14 +83,6 @@ def chromium(roles) -> Iterator:
         yield browser
 
 
-def sign_in(page, server, user, password) -> None:
-    page.goto(f"{server.url}/accounts/login/")
-    page.get_by_label("用户名或手机号").fill(user.username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{server.url}/", timeout=TIMEOUT_MS)
-
-
 def reachable_pages(page, server) -> list[str]:
     """The tabs and every entry of 我的: what the person reaches in two taps."""
     page.goto(f"{server.url}/me/")
@@ -123,7 +115,7 @@ def test_no_page_a_role_reaches_scrolls_sideways_on_a_phone(chromium, daphne, pe
         context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        sign_in(page, daphne, user, people.password)
+        sign_in(page, daphne, user.username, people.password)
         for path in [*reachable_pages(page, daphne), *ALSO_REACHED.get(name, [])]:
             response = page.goto(f"{daphne.url}{path}")
             assert response is not None and response.status < 400, (name, path, response and response.status)
@@ -140,7 +132,7 @@ def test_no_page_a_role_reaches_scrolls_sideways_on_a_phone(chromium, daphne, pe
 def test_tab_bar_on_phones_and_main_navigation_on_desktop(chromium, daphne, people, roles):
     phone = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = phone.new_page()
-    sign_in(page, daphne, people.member, people.password)
+    sign_in(page, daphne, people.member.username, people.password)
     assert page.locator("nav.tabbar").is_visible() and not page.locator("nav.mainnav").is_visible()
     page.locator("nav.tabbar").get_by_role("link", name="我的").click()
     page.wait_for_url(f"{daphne.url}/me/")
@@ -148,7 +140,7 @@ def test_tab_bar_on_phones_and_main_navigation_on_desktop(chromium, daphne, peop
     phone.close()
     desktop = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = desktop.new_page()
-    sign_in(page, daphne, people.member, people.password)
+    sign_in(page, daphne, people.member.username, people.password)
     assert page.locator("nav.mainnav").is_visible() and not page.locator("nav.tabbar").is_visible()
     page.locator("nav.mainnav").get_by_role("link", name="直播").click()
     page.wait_for_url(f"{daphne.url}/live/")
@@ -181,7 +173,7 @@ def test_main_pages_of_each_role_pass_axe(chromium, daphne, people, roles):
         context = chromium.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        sign_in(page, daphne, roles[name], people.password)
+        sign_in(page, daphne, roles[name].username, people.password)
         for path in paths:
             response = page.goto(f"{daphne.url}{path}")
             assert response is not None and response.status < 400, (name, path, response and response.status)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import DaphneProcess, launched_chromium, live_db
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -24,15 +24,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def chromium(people) -> Iterator:
     with launched_chromium() as browser:
         yield browser
-
-
-def sign_in(page, server: DaphneProcess, username: str, password: str) -> None:
-    page.goto(f"{server.url}/accounts/login/")
-    # The default language is Simplified Chinese: the form is found by its Chinese labels.
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{server.url}/", timeout=TIMEOUT_MS)
 
 
 def tile_labels(page) -> list[str]:

@@ -16,13 +16,13 @@ import pytest
 
 from core.models import Role
 from core.services.orgs import membership_grant
-from core.tests.factories import DEFAULT_PASSWORD, UserFactory, make_department, make_tree
+from core.tests.factories import UserFactory, make_department, make_tree
 from governance.reports.models import Rating, Report, ReporterKind, ReportEvent
 from governance.reports.tests.factories import GRID_CENTRES, jpeg_bytes, make_category, make_rule
 from governance.reports.views import PLACES_LISTED
 from governance.tests.factories import household_of, make_building
 from governance.tests.geo_factories import give_tree_boundaries
-from tests.support import launched_chromium, live_db, unique_name
+from tests.support import launched_chromium, live_db, sign_in, unique_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 
@@ -60,14 +60,6 @@ def city(transactional_db, tmp_path):
     }
 
 
-def sign_in(page, base: str, username: str, next_url: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_url}")
-    page.get_by_label("用户名或手机号").fill(username)
-    page.get_by_label("密码").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}{next_url}")
-
-
 def figures(page, department_id: int) -> dict[str, str]:
     row = page.locator(f"#review-departments tr[data-department='{department_id}']")
     return {
@@ -92,12 +84,12 @@ def test_a_rider_reports_the_department_resolves_the_rider_follows_live_and_rate
         office.on("pageerror", lambda e: errors.append(f"department: {e}"))
 
         # The department's figures before: nothing received this year.
-        sign_in(office, base, city["staff"].username, "/governance/reports/review/")
+        sign_in(office, base, city["staff"].username, next_url="/governance/reports/review/")
         before = figures(office, department.pk)
         assert before["received"] == "0" and before["resolved"] == "0", before
 
         # The rider reports on the phone: type, words, a photo, the phone's location, as a rider.
-        sign_in(rider, base, city["rider"].username, "/governance/reports/new/")
+        sign_in(rider, base, city["rider"].username, next_url="/governance/reports/new/")
         width, client = rider.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
@@ -200,7 +192,7 @@ def test_a_grid_worker_places_a_report_by_picking_a_building_and_home(grid_work,
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        sign_in(page, base, grid_work["worker"].username, "/governance/reports/new/")
+        sign_in(page, base, grid_work["worker"].username, next_url="/governance/reports/new/")
         page.get_by_label("问题类型").select_option(label="楼道堆物")
         page.get_by_label("问题描述").fill("3号楼2单元楼道堆满纸箱，堵住了消防通道。")
         buildings = page.get_by_label("楼栋", exact=True)
@@ -260,7 +252,7 @@ def test_over_two_hundred_buildings_the_picker_searches_by_name_or_address(many_
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        sign_in(page, base, many_buildings["staff"].username, "/governance/reports/new/")
+        sign_in(page, base, many_buildings["staff"].username, next_url="/governance/reports/new/")
         page.get_by_label("问题类型").select_option(label="楼道堆物")
         page.get_by_label("问题描述").fill("7号楼1单元楼道堆满杂物，堵住了消防通道。")
         buildings = page.get_by_label("楼栋", exact=True)

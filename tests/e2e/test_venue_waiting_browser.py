@@ -13,8 +13,8 @@ from streaming.models import LiveEvent
 from streaming.tests.factories import LiveWorld, make_world
 from tests.e2e.test_live_venue_browser import page_for
 from tests.e2e.test_phone_and_accessibility import AXE
-from tests.e2e.test_portal_browser import TIMEOUT_MS, sign_in
-from tests.support import launched_chromium, live_db
+from tests.e2e.test_portal_browser import TIMEOUT_MS
+from tests.support import launched_chromium, live_db, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, live_db]
 

@@ -26,11 +26,7 @@ loop. Large files should reach Daphne only in resumable chunks (core.resumable) 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -44,12 +40,11 @@ from tests.faults.chat import speak
 from tests.faults.crowd import Screen
 from tests.faults.uploads import make_media_editor, post_upload
 from tests.support import (
-    REPO_ROOT,
     DaphneProcess,
-    free_port,
+    GunicornProcess,
     in_thread,
     live_db,
-    running_daphnes,
+    running_servers,
     signed_in_session,
     subprocess_env,
 )
@@ -62,36 +57,12 @@ STALL_BOUND = 2.0
 PACE = 1.3  # seconds between a socket's lines: just under the chat rate (8 in 10 s), so never held back
 
 
-class GunicornProcess(DaphneProcess):
-    """gunicorn serving config.wsgi on a free port, as the README runs it (gthread workers)."""
-
-    def spawn(self) -> None:
-        self.port = free_port()
-        cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{self.port}"]
-        cmd += ["-k", "gthread", "-w", "1", "--threads", "4", "--timeout", "600"]
-        with open(self.log_dir / "stderr.log", "wb") as stderr:
-            self.proc = subprocess.Popen(
-                cmd,
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=stderr,
-                stderr=stderr,
-                start_new_session=True,
-            )
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.log_dir, ignore_errors=True)
-
-
 def test_large_upload_while_screens_chat_loses_no_line_and_stalls_none(live_database_url, fault_report):
     world = make_world(state=LiveEvent.State.LIVE)
     event_id = world.event.pk
     editor = make_media_editor()
     env = subprocess_env(DATABASE_URL=live_database_url)  # the in-memory channel layer: one process
-    pages = GunicornProcess(dict(env), "gunicorn")
-    with running_daphnes(("daphne", env)) as (server,), contextlib.closing(pages.start()):
+    with running_servers(DaphneProcess(env, "daphne"), GunicornProcess(dict(env), "gunicorn")) as (server, pages):
         host = signed_in_session(server, world.organiser.username, DEFAULT_PASSWORD).cookies["sessionid"]
         venue = signed_in_session(server, world.operator_a.username, DEFAULT_PASSWORD).cookies["sessionid"]
         uploader = signed_in_session(pages, editor.username, DEFAULT_PASSWORD)

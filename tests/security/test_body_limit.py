@@ -12,6 +12,7 @@ from django.core.asgi import get_asgi_application
 from core.bodylimit import MB, BodyLimitApp
 from core.models import Role
 from core.tests.factories import make_party_org, make_user_with_role
+from tests.support import live_db
 
 TOO_LARGE = "请求过大"
 
@@ -98,3 +99,84 @@ async def test_asgi_stops_a_chunked_body_once_it_passes_the_cap(small_caps):
     status, page, read = await call_asgi([(b"content-type", b"application/octet-stream")], chunks)
     assert status == 413 and TOO_LARGE in page
     assert read == 3  # the third chunk passed 1 MB; the other three were never asked for
+
+
+# --- A real gunicorn: a chunked body has no Content-Length for the middleware to read ---------------
+
+
+@pytest.fixture(scope="module")
+def gunicorn(live_database_url):
+    from tests.support import GunicornProcess, running_servers, subprocess_env
+
+    env = subprocess_env(DATABASE_URL=live_database_url, REQUEST_BODY_MAX_MB="1")
+    with running_servers(GunicornProcess(env, "gunicorn")) as (server,):
+        yield server
+
+
+def chunked(total: int, piece: int = 64 * 1024):
+    """A body sent as Transfer-Encoding: chunked (requests does so for a generator)."""
+    sent = 0
+    while sent < total:
+        size = min(piece, total - sent)
+        sent += size
+        yield b"x" * size
+
+
+@live_db  # rows the server reads must be committed; the test database must exist for it
+@pytest.mark.xdist_group("body-limit-gunicorn")  # one gunicorn for both
+def test_gunicorn_hands_a_chunked_form_under_the_cap_to_django(gunicorn):
+    from tests.support import HTTP_TIMEOUT, http_session
+
+    session = http_session()
+    login = f"{gunicorn.url}/accounts/login/"
+    assert session.get(login, timeout=HTTP_TIMEOUT).status_code == 200, gunicorn.diagnostics()
+    form = f"csrfmiddlewaretoken={session.cookies['csrftoken']}&username=nobody&password=wrong".encode()
+    response = session.post(
+        login,
+        data=iter([form[:10], form[10:]]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=HTTP_TIMEOUT,
+    )
+    # Read as a form: the CSRF token was found (an empty body is a 403) and the form shown again with
+    # the name that was sent.
+    assert response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert response.status_code == 200, f"{response.status_code}{gunicorn.diagnostics()}"
+    assert 'value="nobody"' in response.text
+
+
+@live_db
+@pytest.mark.xdist_group("body-limit-gunicorn")
+def test_gunicorn_refuses_a_chunked_body_once_it_passes_the_cap(gunicorn):
+    import select
+    import socket
+
+    with socket.create_connection(("127.0.0.1", gunicorn.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n"
+        )
+        piece = b"x" * (64 * 1024)
+        sent = 0
+        # Up to 64 MB: the answer must come long before, once the body passed 1 MB.
+        while sent < 64 * MB:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(piece)
+        answer = b""
+        sock.settimeout(30)
+        try:
+            while b"</html>" not in answer:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+        except ConnectionResetError:
+            pass
+    head, _, page = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), f"{head[:200]!r} after {sent} bytes{gunicorn.diagnostics()}"
+    assert TOO_LARGE in page.decode() and "1 MB" in page.decode()
+    assert sent < 32 * MB, f"the answer came only after {sent} bytes"

@@ -2,8 +2,9 @@
 video supervisor (RTMP ingest and ffmpeg packaging, streaming.video), and every minute Wagtail's
 `publish_scheduled` (pages' scheduled go-live and expiry), `reports_tick` (problem reports'
 deadline reminders, overdue escalation, closing unrated results), `visits_remind` (grid workers'
-daily reminder of visits due and overdue) and `rollups_reconcile --daily` (the dashboards' rollups
-rebuilt from the records once a day, from ROLLUPS_RECONCILE_HOUR).
+daily reminder of visits due and overdue), `rollups_reconcile --daily` (the dashboards' rollups
+rebuilt from the records once a day, from ROLLUPS_RECONCILE_HOUR) and `uploads_sweep` (resumable
+uploads abandoned for a day).
 
 Production runs these as separate services (see README); this command is the one-machine default.
 """
@@ -21,7 +22,7 @@ from django.core.management.base import BaseCommand
 
 PUBLISH_SCHEDULED_SECONDS = 60.0
 # Each is `manage.py <job>`; a job decides itself whether this minute's run has anything to do.
-MINUTE_JOBS = ("publish_scheduled", "reports_tick", "visits_remind", "rollups_reconcile --daily")
+MINUTE_JOBS = ("publish_scheduled", "reports_tick", "visits_remind", "rollups_reconcile --daily", "uploads_sweep")
 
 
 class Command(BaseCommand):

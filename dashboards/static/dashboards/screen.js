@@ -1,4 +1,5 @@
-/* The command screen: draws the snapshot, then follows /ws/dashboards/screen/ — every push carries
+/* The command screen (the city's, or a town's or community's with ?area=): draws the snapshot, then
+   follows /ws/dashboards/screen/ — every push carries
    the item that happened and fresh figures. After a drop it reconnects with the last item id it saw
    and gets what it missed (or a fresh snapshot); the page never reloads. */
 (function () {
@@ -98,6 +99,7 @@
 
   function drawDepartments(rows) {
     var body = document.querySelector("#screen-departments tbody");
+    if (!body) return; // a town's or community's screen: the ranking is the centre's
     if (!rows || !rows.length) {
       var tr = el("tr");
       var td = el("td", "", text.noDepartments);
@@ -146,7 +148,8 @@
   var retry = 0, ping = null;
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + window.location.host + root.dataset.ws + "?last=" + state.lastId);
+    var sep = root.dataset.ws.indexOf("?") < 0 ? "?" : "&";
+    var ws = new WebSocket(scheme + window.location.host + root.dataset.ws + sep + "last=" + state.lastId);
     state.socket = ws;
     ws.onopen = function () {
       retry = 0;

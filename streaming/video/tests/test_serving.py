@@ -120,3 +120,31 @@ def test_other_paths_go_to_django(live):
     app, _ = live
     assert request(app, "/live/7/")[0] == 299
     assert request(app, "/live-mediax/7/")[0] == 299
+
+
+def test_behind_nginx_segments_are_handed_to_the_web_server(settings, tmp_path):
+    """With MEDIA_ACCEL_REDIRECT and the live folder under MEDIA_ROOT, a segment is named for nginx's
+    internal location (after the token check); playlists, trimmed here, are still sent from here."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.LIVE_MEDIA_ROOT = tmp_path / "live"
+    settings.MEDIA_ACCEL_REDIRECT = "/_protected/media/"
+    root = paths.event_dir(7)
+    (root / "360p").mkdir(parents=True)
+    (root / "360p" / "index.m3u8").write_text(LIVE)
+    (root / "360p" / "s000004.ts").write_bytes(b"G" * 188)
+    app, base = LiveMediaApp(inner_app), paths.playback_path(7).rsplit("/", 1)[0]
+    status, headers, body = request(app, f"{base}/360p/s000004.ts")
+    assert status == 200 and body == b""
+    assert headers[b"x-accel-redirect"] == f"/_protected/media/live/{root.name}/360p/s000004.ts".encode()
+    assert headers[b"content-type"] == b"video/mp2t" and b"immutable" in headers[b"cache-control"]
+    status, headers, body = request(app, f"{base}/360p/index.m3u8")
+    assert status == 200 and body.startswith(b"#EXTM3U") and b"x-accel-redirect" not in headers
+    for missing in (f"{base}/360p/s000099.ts", f"{base.replace(base.split('/')[-1], '0' * 40)}/360p/s000004.ts"):
+        status, headers, _ = request(app, missing)
+        assert status == 404 and b"x-accel-redirect" not in headers
+    # A live folder outside MEDIA_ROOT is not under nginx's location: the segment is sent from here.
+    settings.LIVE_MEDIA_ROOT = tmp_path.parent / f"{tmp_path.name}-live-elsewhere"
+    paths.event_dir(7).joinpath("360p").mkdir(parents=True)
+    paths.event_dir(7).joinpath("360p", "s000004.ts").write_bytes(b"G" * 188)
+    status, headers, body = request(LiveMediaApp(inner_app), f"{base}/360p/s000004.ts")
+    assert status == 200 and body == b"G" * 188 and b"x-accel-redirect" not in headers

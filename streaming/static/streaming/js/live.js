@@ -236,8 +236,7 @@
       if (stopped) { return; }
       if (e.code === 4401) { setStatus(S.signIn, "error"); return; }
       if (e.code === 4403) { setStatus(S.forbidden, "error"); return; }
-      if (e.code === 4429) { setStatus(S.tooFast, "error"); delay = Math.max(delay, 10000); }
-      else if (e.code === 4400) { setStatus(S.badInput, "error"); }
+      if (e.code === 4400) { setStatus(S.badInput, "error"); }
       else { setStatus(S.offline, "error"); }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
