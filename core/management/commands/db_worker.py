@@ -33,15 +33,23 @@ class Command(DbWorkerCommand):
     def handle(self, *args, stalled_after: float | None = None, **options) -> None:  # type: ignore[override]
         stall = timedelta(seconds=stalled_after) if stalled_after else None
         reap_abandoned_work(stalled_after=stall)
+        if options.get("batch"):  # runs what is queued and exits: the round at start is enough
+            super().handle(*args, **options)
+            return
         interval = min(REAP_EVERY, stalled_after) if stalled_after else REAP_EVERY
         # A thread, not the worker's loop: the loop is busy for as long as a task runs (a long
         # transcode), and a job abandoned meanwhile by another worker must not wait for it.
-        threading.Thread(target=self._reap_forever, args=(interval, stall), daemon=True, name="reaper").start()
-        super().handle(*args, **options)
+        stop = threading.Event()
+        reaper = threading.Thread(target=self._reap_until, args=(stop, interval, stall), daemon=True, name="reaper")
+        reaper.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()
+            reaper.join(timeout=30)
 
     @staticmethod
-    def _reap_forever(interval: float, stall: timedelta | None) -> None:
-        stop = threading.Event()
+    def _reap_until(stop: threading.Event, interval: float, stall: timedelta | None) -> None:
         while not stop.wait(interval):
             try:
                 reap_abandoned_work(stalled_after=stall)
