@@ -136,7 +136,13 @@ def test_worker_killed_mid_transcode_job_is_failed_not_stuck_and_a_retry_finishe
         assert ready.status == MediaAsset.Status.READY, (ready.error_code, ready.error_detail)
         assert [r["name"] for r in ready.renditions] == ["720p", "480p", "360p"]
         assert Path(ready.source.path).read_bytes() == source_bytes
-        assert not DBTaskResult.objects.filter(status="RUNNING", task_path=TASK_PATH).exists()
+        # The worker records the task's end just after the asset's (the task returns first).
+        wait_for(
+            lambda: not DBTaskResult.objects.filter(status="RUNNING", task_path=TASK_PATH).exists(),
+            30,
+            "no conversion task left running",
+            diagnostics=second.diagnostics,
+        )
     finally:
         for worker in workers:
             worker.stop()
