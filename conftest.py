@@ -66,3 +66,8 @@ def django_db_serialized_rollback() -> bool:
     which makes machina's forum permissions again under new ids; a later test that restores the
     serialized rows would then collide with them (UNIQUE codename), depending on test order."""
     return True
+
+
+# The faults suite's summary table (tests/faults/report.py): loaded here, in the root conftest, so that
+# the process that prints the summary has it under xdist too.
+pytest_plugins = ["tests.faults.report"]
