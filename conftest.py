@@ -3,8 +3,6 @@
 from collections.abc import Iterator
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from core.tests.factories import make_tree
 
@@ -52,15 +50,14 @@ def tree(db):
 
 @pytest.fixture(scope="module")
 def demo_seeded(request, django_db_setup, django_db_blocker) -> Iterator[None]:
-    """`seed_demo` at the test module's SCALE, made once for the module and rolled back after its last test
-    (a run costs seconds). Each test still uses `db`, whose savepoint undoes what the test itself changed.
-    Mark the module `xdist_group(...)` so its tests run on one worker and share this."""
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as env:
-        env.delenv("DEMO_PASSWORD", raising=False)
-        with transaction.atomic():
-            call_command("seed_demo", scale=request.module.SCALE, verbosity=0)
-            yield
-            transaction.set_rollback(True)
+    """`seed_demo` at the test module's SCALE with the default demo password: the module works on its own
+    copy of a seeded template database (tests/dbtemplate.py; the first module seeds it, once per state of
+    the code), which is dropped after its last test. Each test still uses `db`, whose savepoint undoes
+    what the test itself changed."""
+    from tests.dbtemplate import demo_database
+
+    with django_db_blocker.unblock(), demo_database(scale=request.module.SCALE):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +66,8 @@ def django_db_serialized_rollback() -> bool:
     which makes machina's forum permissions again under new ids; a later test that restores the
     serialized rows would then collide with them (UNIQUE codename), depending on test order."""
     return True
+
+
+# The faults suite's summary table (tests/faults/report.py): loaded here, in the root conftest, so that
+# the process that prints the summary has it under xdist too.
+pytest_plugins = ["tests.faults.report"]

@@ -11,6 +11,7 @@ import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
@@ -94,7 +95,7 @@ def env_networks(name: str) -> list[str]:
     return networks
 
 
-def database_config(base_dir: Path) -> dict:
+def database_config(base_dir: Path) -> dict[str, Any]:
     """DATABASE_URL → Django DATABASES['default']; SQLite file when unset."""
     raw = os.environ.get("DATABASE_URL", "").strip()
     if not raw:
@@ -110,7 +111,7 @@ def database_config(base_dir: Path) -> dict:
             "use postgres://user:password@host:5432/name or sqlite:///path/to/db.sqlite3"
         )
     try:
-        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        config = cast(dict[str, Any], dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True))
     except Exception as exc:  # dj_database_url raises several types for bad input
         raise ConfigError(f"DATABASE_URL={mask_url(raw)} is malformed: {exc}") from None
     if config["ENGINE"].endswith("sqlite3"):

@@ -37,7 +37,7 @@ def verify_settings() -> None:
     from django.conf import settings
 
     if getattr(settings, "CONFIG_ERROR", None):
-        fail(settings.CONFIG_ERROR)
+        fail(str(settings.CONFIG_ERROR))
 
 
 def verify_services() -> None:

@@ -24,7 +24,7 @@ class UserAdmin(BaseUserAdmin):
     def masked_mobile(self, user: User) -> str:
         return mask_phone(user.mobile or "")
 
-    fieldsets = BaseUserAdmin.fieldsets + ((_("Personal details"), {"fields": ["name", "mobile"]}),)
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), (_("Personal details"), {"fields": ["name", "mobile"]}))
     inlines = [MembershipInline]
 
 

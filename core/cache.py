@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 5.0
 
-_FALLBACKS = {
+_FALLBACKS: dict[str, object] = {
     "add": False,
     "get": None,
     "set": None,
@@ -59,7 +59,7 @@ class ResilientRedisCache(RedisCache):
 
         return wrapper
 
-    def clear(self) -> bool:
+    def clear(self) -> bool:  # type: ignore[override]  # as Django's RedisCache.clear (its stubs say None)
         """Delete this cache's own keys. Django's `clear()` is FLUSHDB: it would also empty the
         channel layer's groups sharing the database, another site's cache under another
         KEY_PREFIX, and in tests another worker's keys in the middle of its test."""

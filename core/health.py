@@ -37,7 +37,7 @@ def check_cache() -> dict:
     cache.set(key, "1", timeout=10)
     ok = cache.get(key) == "1"
     cache.delete(key)
-    return {"ok": ok, "backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]}
+    return {"ok": ok, "backend": str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1]}
 
 
 def check_channel_layer() -> dict:

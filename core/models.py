@@ -21,7 +21,7 @@ class User(AbstractUser):
         _("mobile number"), max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
     )
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]  # django-stubs declares AbstractUser.objects a ClassVar
 
     class Meta:
         verbose_name = _("user")

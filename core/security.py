@@ -12,6 +12,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.request import validate_host
+from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.static import serve
 
@@ -99,13 +100,13 @@ class NoStoreForSignedInMiddleware:
 # --- /media/ in DEBUG -----------------------------------------------------------------------------------
 
 
-def public_media(request: HttpRequest, path: str) -> HttpResponse:
+def public_media(request: HttpRequest, path: str) -> HttpResponseBase:
     """With DEBUG on, the media anyone may fetch by address (PUBLIC_MEDIA_PREFIXES: Wagtail images,
     forum avatars). Everything else under MEDIA_ROOT (lesson packages, originals, check-in and report
     photos, documents, live video) is reached only through its own view and access check."""
     if not settings.DEBUG or ".." in path.split("/") or not path.startswith(tuple(settings.PUBLIC_MEDIA_PREFIXES)):
         raise Http404
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
 
 
 # --- WebSocket Origin ------------------------------------------------------------------------------------

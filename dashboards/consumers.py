@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
@@ -21,6 +22,7 @@ from core.layers import RenewedGroupsMixin
 from core.models import Area
 from dashboards.access import access_screen_area
 from dashboards.screen import screen_group, screen_items_after, screen_snapshot
+from dashboards.services.screen import screen_open_mark
 
 MAX_FRAME = 1024
 
@@ -41,6 +43,7 @@ class ScreenConsumer(RenewedGroupsMixin, AsyncJsonWebsocketConsumer):
             return
         self.group = screen_group(self.area.pk if self.area is not None else None)
         await self.groups_join(self.group)
+        await self._mark_open()
         await self.accept()
         try:
             last = int(params["last"][0]) if "last" in params else None
@@ -73,7 +76,13 @@ class ScreenConsumer(RenewedGroupsMixin, AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict) or content.get("type") != "ping":
             await self.close(code=CLOSE_BAD_INPUT)
             return
+        await self._mark_open()
         await self.send_json({"type": "pong"})
+
+    async def _mark_open(self) -> None:
+        # Pushes compute a town's or community's snapshot only while one of its screens is open.
+        if getattr(self, "area", None) is not None:
+            await sync_to_async(screen_open_mark)(area_id=self.area.pk)
 
     async def screen_push(self, event: dict) -> None:
         await self.send_json({"type": "push", "item": event.get("item"), "snapshot": event["snapshot"]})

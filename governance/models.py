@@ -270,7 +270,7 @@ class Resident(models.Model):
 
     @property
     def display_name(self) -> str:
-        return mask_name(self.name) if self.is_minor else self.name
+        return shown_name(self.name, birth_year=self.birth_year, today=timezone.localdate())
 
     @property
     def masked_phone(self) -> str:
@@ -286,12 +286,21 @@ class Resident(models.Model):
 
     def visit_state(self, today: datetime.date | None = None) -> str:
         """ "overdue", "due" (this week: today and the 6 days after) or "" — from the kept date, no query."""
-        if self.next_visit_due is None:
-            return ""
-        today = today or timezone.localdate()
-        if self.next_visit_due < today:
-            return "overdue"
-        return "due" if self.next_visit_due < today + datetime.timedelta(days=VISIT_DUE_DAYS) else ""
+        return visit_state_of(self.next_visit_due, today or timezone.localdate())
+
+
+def visit_state_of(next_visit_due: datetime.date | None, today: datetime.date) -> str:
+    """`Resident.visit_state` for lists that read columns rather than whole residents."""
+    if next_visit_due is None:
+        return ""
+    if next_visit_due < today:
+        return "overdue"
+    return "due" if next_visit_due < today + datetime.timedelta(days=VISIT_DUE_DAYS) else ""
+
+
+def shown_name(name: str, *, birth_year: int, today: datetime.date) -> str:
+    """`Resident.display_name` for lists that read columns: a minor's name masked."""
+    return mask_name(name) if today.year - birth_year < ADULT_AGE else name
 
 
 def visit_photo_path(instance: Visit, filename: str) -> str:

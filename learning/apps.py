@@ -12,3 +12,8 @@ class LearningConfig(AppConfig):
         from learning.search import search_courses
 
         register_search_provider("courses", search_courses)
+
+        from core.worker import register_reaper
+        from learning.services.media import media_assets_fail_stalled
+
+        register_reaper("media conversions", media_assets_fail_stalled)

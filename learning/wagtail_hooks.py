@@ -92,7 +92,22 @@ def _discard_resumable_upload(form: MediaAssetForm) -> None:
         transaction.on_commit(upload.discard)
 
 
-class MediaAssetCreateView(CreateView):
+class StorageRefusalShownOnForm:
+    """A file the storage could not take (a full disk: learning.services.media) is the form again with
+    why, on the file field, instead of a server error; the save's transaction is rolled back."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as exc:
+            form.add_error("source", exc)
+            # What Wagtail's is_valid() sets for an invalid form: the banner above the form, the JSON code.
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
+class MediaAssetCreateView(StorageRefusalShownOnForm, CreateView):
     def save_instance(self):
         asset = media_asset_create(
             title=self.form.cleaned_data["title"], upload=self.form.cleaned_data["source"], by=self.request.user
@@ -105,7 +120,7 @@ class MediaAssetCreateView(CreateView):
         return reverse(self.edit_url_name, args=[self.object.pk])
 
 
-class MediaAssetEditView(EditView):
+class MediaAssetEditView(StorageRefusalShownOnForm, EditView):
     def save_instance(self):
         upload = self.form.cleaned_data["source"] if "source" in self.form.changed_data else None
         asset = media_asset_replace(

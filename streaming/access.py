@@ -158,3 +158,8 @@ def venues_invitable_by(user: AnyUser) -> QuerySet[Venue]:
     if not condition:
         return Venue.objects.none()
     return Venue.objects.filter(condition)
+
+
+def may_manage_venues(user: AnyUser) -> bool:
+    """The operations centre keeps the city's venues (main and branch) and who runs them."""
+    return is_city_wide(user)

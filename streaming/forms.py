@@ -5,10 +5,11 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Area, PartyOrg
 from streaming.access import venues_invitable_by
 from streaming.models import LiveEvent, Venue
 from streaming.services.chat import ANNOUNCEMENT_MAX_CHARS
-from streaming.services.venues import MAX_HEADCOUNT, members_of_venue
+from streaming.services.venues import MAX_HEADCOUNT, MAX_VENUE_CAPACITY, members_of_venue
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -112,3 +113,45 @@ class ForumQuestionForm(forms.Form):
 
     def clean_forum(self):
         return self.forums[self.cleaned_data["forum"]]
+
+
+class VenueForm(forms.ModelForm):
+    """A venue as the operations centre keeps it. Its operators are the venue-operator accounts of
+    its party organisation (given in the accounts' roles), so a branch venue needs that organisation."""
+
+    class Meta:
+        model = Venue
+        fields = ["name", "kind", "party_org", "area", "address", "capacity"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autocomplete"] = "off"
+        self.fields["party_org"].help_text = _("Its venue operators (accounts with that role there) run the big screen")
+        self.fields["capacity"].help_text = _("Seats in the room; 0 if not known")
+        cast(forms.ModelChoiceField, self.fields["party_org"]).queryset = PartyOrg.objects.order_by("path")
+        cast(forms.ModelChoiceField, self.fields["area"]).queryset = Area.objects.order_by("path")
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Give the venue a name."))
+        return name
+
+    def clean_capacity(self) -> int:
+        capacity = self.cleaned_data["capacity"]
+        if capacity > MAX_VENUE_CAPACITY:
+            raise forms.ValidationError(_("At most %(max)d seats.") % {"max": MAX_VENUE_CAPACITY})
+        return capacity
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("kind") == Venue.Kind.BRANCH and not data.get("party_org"):
+            self.add_error("party_org", _("A branch venue belongs to a party organisation, whose operators run it."))
+        name, org = data.get("name"), data.get("party_org")
+        if name:
+            same = Venue.objects.filter(name=name, party_org=org)
+            if self.instance.pk:
+                same = same.exclude(pk=self.instance.pk)
+            if same.exists():
+                self.add_error("name", _("This organisation already has a venue of that name."))
+        return data

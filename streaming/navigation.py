@@ -73,3 +73,14 @@ register(
         order=90,
     )
 )
+register(
+    Entry(
+        key="streaming.venues",
+        section="admin",
+        label=_("Venues"),
+        hint=_("Main and branch venues for live sessions, and who runs them"),
+        url_name="streaming:venue_list",
+        order=45,
+        allowed=access.may_manage_venues,
+    )
+)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,8 +28,8 @@ from core.spreadsheets import xlsx_response
 from core.textinput import json_loads
 from streaming import access, integrations, selectors
 from streaming.exports import attendance_workbook
-from streaming.forms import AnnouncementForm, CancelForm, CheckInForm, EventForm, ForumQuestionForm
-from streaming.models import ChatMessage, LiveEvent, Question, VenueAttendance
+from streaming.forms import AnnouncementForm, CancelForm, CheckInForm, EventForm, ForumQuestionForm, VenueForm
+from streaming.models import ChatMessage, LiveEvent, Question, Venue, VenueAttendance
 from streaming.services import chat, events, venues
 
 
@@ -138,6 +140,51 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "credits": credits,
         },
     )
+
+
+@login_required
+@require_GET
+def venue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The operations centre's venues: every main and branch venue, who runs it, and search."""
+    if not access.may_manage_venues(request.user):
+        raise Http404
+    found = Venue.objects.select_related("party_org", "area").order_by("kind", "name")
+    query = " ".join(request.GET.get("q", "").split())[:50]
+    if query:
+        found = found.filter(
+            Q(name__icontains=query) | Q(address__icontains=query) | Q(party_org__name__icontains=query)
+        )
+    kind = request.GET.get("kind", "")
+    if kind in Venue.Kind.values:
+        found = found.filter(kind=kind)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    operators = venues.venue_operators(list(page.object_list))
+    rows = [(venue, operators[venue.pk]) for venue in page.object_list]
+    return render(
+        request,
+        "streaming/venue_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "q": query,
+            "kind": kind,
+            "kinds": Venue.Kind.choices,
+            "query": urlencode({k: v for k, v in (("q", query), ("kind", kind)) if v}),  # kept by the pages' links
+        },
+    )
+
+
+@login_required
+def venue_edit(request: AuthenticatedHttpRequest, venue_id: int | None = None) -> HttpResponse:
+    if not access.may_manage_venues(request.user):
+        raise Http404
+    venue = get_object_or_404(Venue, pk=venue_id) if venue_id else None
+    form = VenueForm(request.POST or None, instance=venue)
+    if request.method == "POST" and form.is_valid():
+        venues.venue_save(form=form, by=request.user, request=request)
+        messages.success(request, _("The venue has been saved."))
+        return redirect("streaming:venue_list")
+    return render(request, "streaming/venue_form.html", {"form": form, "venue": venue})
 
 
 def _event_form(request: HttpRequest, form: EventForm, event: LiveEvent | None, save, done: str) -> HttpResponse:

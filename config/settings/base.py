@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
@@ -162,7 +163,7 @@ try:
     REDIS_URL = redis_url()
 except ConfigError as exc:
     # Raised at import: manage.py and asgi.py turn it into one line on stderr.
-    CONFIG_ERROR = str(exc)
+    CONFIG_ERROR: str | None = str(exc)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
     REDIS_URL = None
 else:
@@ -207,6 +208,8 @@ AXES_ENABLE_ADMIN = False
 AXES_DISABLE_ACCESS_LOG = True
 
 # --- Cache, channel layer, tasks ---------------------------------------------
+CACHES: dict[str, dict[str, Any]]
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -369,7 +372,7 @@ HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.
 MACHINA_FORUM_NAME = _("Party members' Q&A")
 MACHINA_BASE_TEMPLATE_NAME = "machina_base.html"
 # Markdown → HTML → nh3 allow-list for every post, description and signature (not markdown2 safe_mode).
-MACHINA_MARKUP_LANGUAGE = ("forum.markup.render_markdown", {})
+MACHINA_MARKUP_LANGUAGE: tuple[str, dict] = ("forum.markup.render_markdown", {})
 # Members are shown by their name (as on our Q&A pages), not by their login name.
 MACHINA_USER_DISPLAY_NAME_METHOD = "get_full_name"
 MACHINA_DEFAULT_AUTHENTICATED_USER_FORUM_PERMISSIONS = [

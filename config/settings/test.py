@@ -54,6 +54,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# A test that runs a real `db_worker` subprocess gives it (and enqueues through) the database queue.
+if os.environ.get("TEST_TASKS_BACKEND") == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 # A test may stretch the live hub's database poll (streaming/hub.py) to prove that a delivery came by push.
 STREAMING_HUB_POLL_SECONDS = float(os.environ.get("STREAMING_HUB_POLL_SECONDS") or 3.0)
 # Tests roll back their transactions, so a publish never bumps the CMS page-cache generation:

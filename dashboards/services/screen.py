@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +27,28 @@ SCREEN_LEVELS = (Area.Level.TOWN, Area.Level.VILLAGE)
 
 # Kept for the callers that name the centre's group.
 SCREEN_GROUP = screen_group(None)
+
+# A scoped screen says it is open (at connect and with every ping, every 25 s) for this long, so a
+# change computes snapshots only for the towns and communities with a screen open: a lesson followed
+# in twenty villages would otherwise cost a snapshot for each at every check-in. The cache reaches
+# exactly the processes the channel layer reaches (Redis for both, or one process's memory for both).
+SCREEN_OPEN_SECONDS = 90
+
+
+def _open_key(area_id: int) -> str:
+    return f"dashboards.screen.open.{area_id}"
+
+
+def screen_open_mark(*, area_id: int) -> None:
+    cache.set(_open_key(area_id), 1, timeout=SCREEN_OPEN_SECONDS)
+
+
+def screen_areas_open(areas: list[Area]) -> list[Area]:
+    """Those of `areas` with a screen open now."""
+    if not areas:
+        return []
+    open_now = cache.get_many([_open_key(a.pk) for a in areas])
+    return [a for a in areas if _open_key(a.pk) in open_now]
 
 
 def _point(area: Area | None) -> list[float] | None:
@@ -95,7 +118,7 @@ def screen_push(item: dict | None, *, paths: Iterable[str] = ()) -> None:
         {"type": "screen.push", "item": _sendable(item), "snapshot": screen_snapshot()},
         what="command-screen push",
     )
-    for area in screen_areas(paths):
+    for area in screen_areas_open(screen_areas(paths)):
         scoped = _sendable(item) if item is not None and item_in(item, area) else None
         layer_push(
             screen_group(area.pk),

@@ -208,6 +208,63 @@ def visit_records(*, user, node, metric: str, period, key: str = "") -> tuple:
     return residents.select_related("grid").order_by("next_visit_due", "pk"), resident_row
 
 
+def register_records(*, user, node, metric: str, period, key: str = "") -> tuple:
+    """The records behind the grid register's figures that `user` may see, under `node`, now: the
+    households of one status, the residents with a care tag (each once), or each resident's tag
+    (one row per resident and tag, as CARE_TAGS counts them; of one tag with `key`). Names masked;
+    each row opens the record, where governance checks access and audits."""
+    from django.urls import reverse
+
+    from core.masking import mask_name
+    from governance.access import buildings_visible_to, residents_visible_to
+
+    resident_url = reverse("governance:resident_detail", args=[0]).replace("/0/", "/{}/")
+    statuses = {
+        HOUSEHOLDS_VACANT: Household.Status.VACANT,
+        HOUSEHOLDS_OWNER: Household.Status.OWNER,
+        HOUSEHOLDS_RENTED: Household.Status.RENTED,
+    }
+    if metric in statuses:
+        household_url = reverse("governance:household_detail", args=[0]).replace("/0/", "/{}/")
+        homes = Household.objects.filter(
+            status=statuses[metric],
+            building__in=buildings_visible_to(user),
+            building__grid__path__startswith=node.path,
+        )
+
+        def home_row(h: Household) -> dict:
+            return {
+                "title": f"{h.building.address} {h.label}",
+                "date": None,
+                "detail": f"{h.building.grid.name} · {h.get_status_display()}",
+                "url": household_url.format(h.pk),
+            }
+
+        return homes.select_related("building__grid").order_by("building__grid__path", "building_id", "pk"), home_row
+    current = residents_visible_to(user).filter(moved_out_on__isnull=True, grid__path__startswith=node.path)
+    if metric == TAGGED:
+
+        def tagged_row(r: Resident) -> dict:
+            return {"title": mask_name(r.name), "date": None, "detail": r.grid.name, "url": resident_url.format(r.pk)}
+
+        tagged = current.filter(pk__in=Resident.care_tags.through.objects.values("resident_id"))
+        return tagged.select_related("grid").order_by("grid__path", "pk"), tagged_row
+    pairs = Resident.care_tags.through.objects.filter(resident__in=current)
+    if key:
+        pairs = pairs.filter(caretag_id=key if key.isdigit() else 0)
+
+    def tag_row(t) -> dict:
+        return {
+            "title": mask_name(t.resident.name),
+            "date": None,
+            "detail": f"{t.resident.grid.name} · {t.caretag.name}",
+            "url": resident_url.format(t.resident_id),
+        }
+
+    pairs = pairs.select_related("resident__grid", "caretag").order_by("resident__grid__path", "resident_id", "pk")
+    return pairs, tag_row
+
+
 _VISITS = _("Visits (走访) recorded by grid workers and staff, in the resident's grid at the time.")
 _RESIDENTS = _("The grid register: residents living there now, their care tags and visit plans.")
 _HOUSEHOLDS = _("The grid register: the households (rooms) of each grid's buildings and their status.")
@@ -273,6 +330,7 @@ METRICS = (
             unit=_("households"),
             stock=True,
             source_prefix=PREFIX,
+            records_of=lambda key_=key, **kw: register_records(metric=key_, **kw),
         )
         for key, status, label in (
             (HOUSEHOLDS_VACANT, Household.Status.VACANT, _("Vacant (空房)")),
@@ -290,6 +348,7 @@ METRICS = (
         unit=_("residents"),
         stock=True,
         source_prefix=PREFIX,
+        records_of=lambda **kw: register_records(metric=TAGGED, **kw),
     ),
     Metric(
         CARE_TAGS,
@@ -302,6 +361,7 @@ METRICS = (
         key_labels=_care_tags,
         stock=True,
         source_prefix=PREFIX,
+        records_of=lambda **kw: register_records(metric=CARE_TAGS, **kw),
     ),
 )
 

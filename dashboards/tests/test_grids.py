@@ -221,11 +221,19 @@ def test_areas_keep_the_trees_order_whatever_the_counts(w, client, django_captur
 
 
 VISIT_METRICS = (grids.VISITS_DONE, grids.VISITS_OVERDUE, grids.VISITS_DUE, grids.VISITS_NEXT_DUE)
+REGISTER_METRICS = (
+    grids.HOUSEHOLDS_VACANT,
+    grids.HOUSEHOLDS_OWNER,
+    grids.HOUSEHOLDS_RENTED,
+    grids.TAGGED,
+    grids.CARE_TAGS,
+)
 
 
-def test_each_visit_figure_clicks_through_to_the_records_behind_it(w, client, django_capture_on_commit_callbacks):
-    """Role by role: the list behind every visit figure a person may open counts what the figure
-    says, lists residents masked, and is audited; elsewhere a 404 as for the figures themselves."""
+def test_each_grid_figure_clicks_through_to_the_records_behind_it(w, client, django_capture_on_commit_callbacks):
+    """Role by role: the list behind every grid figure a person may open (visits, households, care
+    tags) counts what the figure says, lists residents masked, and is audited; elsewhere a 404 as
+    for the figures themselves."""
     from core.models import AuditLog
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -249,7 +257,7 @@ def test_each_visit_figure_clicks_through_to_the_records_behind_it(w, client, dj
         client.force_login(getattr(w, person))
         for name, area in tree.items():
             f = figures(area)
-            for metric in VISIT_METRICS:
+            for metric in VISIT_METRICS + REGISTER_METRICS:
                 response = client.get(url, {"node": area.pk, "metric": metric, **months})
                 if name not in allowed:
                     assert response.status_code == 404, (person, name, metric)
@@ -281,6 +289,9 @@ def test_each_visit_figure_clicks_through_to_the_records_behind_it(w, client, dj
     assert "王*兰" in body and "王秀兰" not in body  # masked, as in governance's lists
     assert AuditLog.objects.filter(action="dashboards.records.view").count() > before
     assert dict(charts["visits_by_area"].record_links)  # the provenance lists each metric's records
+    # Residents by care tag: each tag's slice lists that tag's residents.
+    for value, link in (cells[0] for _link, _first, cells in charts["care_tags"].table):
+        assert client.get(link).context["page"].paginator.count == value
     # A metric without records of its own, or an unknown one: 404.
     assert client.get(url, {"node": tree["city"].pk, "metric": grids.HOUSEHOLDS}).status_code == 404
     assert client.get(url, {"node": tree["city"].pk, "metric": "nope"}).status_code == 404

@@ -124,6 +124,19 @@ async def test_a_town_screen_gets_its_own_reports_and_never_another_towns(settin
     assert figures["reports_today"] == 1 and figures["reports_open"] == 1
     assert [r["id"] for r in pushed_a["snapshot"]["reports"]] == [in_a.pk]
     assert _figures(await _push_with_item(centre))["reports_today"] == 2
+
+    # 乙街道's screen stops saying it is open (its mark expired): no snapshot is computed for it any
+    # more; its next ping says so again, and the next report reaches it.
+    from django.core.cache import cache
+
+    await database_sync_to_async(cache.delete)(f"dashboards.screen.open.{w.tree['town_b'].pk}")
+    await database_sync_to_async(w.submit)(where="grid_b", category=w.unruled)
+    assert (await _push_with_item(centre))["item"]["kind"] == "report.filed"
+    assert await town_b.receive_nothing(timeout=0.3)
+    await town_b.send_json_to({"type": "ping"})
+    assert (await town_b.receive_json_from(timeout=5))["type"] == "pong"
+    third = await database_sync_to_async(w.submit)(where="grid_b", category=w.unruled)
+    assert (await _push_with_item(town_b))["item"]["record"] == third.pk
     for screen in (town_a, town_b, centre):
         await screen.disconnect()
 

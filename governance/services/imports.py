@@ -875,9 +875,10 @@ def import_job_is_stalled(job: ImportJob) -> bool:
     return last_sign is None or timezone.now() - last_sign > STALL_AFTER
 
 
-def import_jobs_fail_stalled() -> int:
-    """End the jobs whose worker died: failed, their encrypted upload removed (it holds ID numbers)."""
-    cutoff = timezone.now() - STALL_AFTER
+def import_jobs_fail_stalled(*, stalled_after: timedelta | None = None) -> int:
+    """End the jobs whose worker died: failed, their encrypted upload removed (it holds ID numbers).
+    Also run by every task worker (core/worker.py)."""
+    cutoff = timezone.now() - (stalled_after or STALL_AFTER)
     stalled = list(
         ImportJob.objects.filter(status__in=ImportJob.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "attempt")
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.models import AuditLog, Notification, Role
 from core.tests.factories import DEFAULT_PASSWORD, make_department, make_party_org, make_user_with_role
 from governance.models import Household, Resident, Visit
-from governance.tests.factories import household_of, make_building, make_resident
+from governance.tests.factories import household_of, make_building, make_resident, valid_id_number
 
 THIS_YEAR = timezone.localdate().year
 
@@ -322,3 +322,89 @@ def test_a_resident_reads_the_visits_to_their_household_and_no_one_elses(client,
     login(client, stranger)
     html = client.get(reverse("governance:my_household")).content.decode()
     assert "还没有走访记录" in html
+
+
+# --- The two hot grid pages: what they show, and a query budget that does not grow with the data ---------
+
+
+def _resident_links(html: str) -> int:
+    return html.count('<tr><td><a href="/governance/residents/')
+
+
+def test_resident_list_queries_do_not_grow_and_never_read_id_numbers(
+    client, tree, homes, residents, django_assert_num_queries
+):
+    worker = make_user_with_role(Role.GRID_WORKER, area=tree["grid_a"])
+    login(client, worker)
+    url = reverse("governance:grid_detail", args=[tree["grid_a"].pk])
+    client.get(url)  # the session's first request settles what later ones no longer write
+    with django_assert_num_queries(12):
+        assert _resident_links(client.get(url).content.decode()) == 3
+    # Enough residents for two pages, each with a phone, an ID number and care tags.
+    rooms = list(homes["building_a"].households.order_by("pk"))
+    for n in range(58):
+        make_resident(
+            rooms[n % len(rooms)],
+            birth_year=1940 + n % 30,
+            phone=f"1390000{n:04d}",
+            id_number=valid_id_number(1940 + n % 30, n),
+            tags=["elderly_alone", "disabled"] if n % 3 == 0 else [],
+        )
+    with django_assert_num_queries(12) as captured:
+        html = client.get(url).content.decode()
+    assert _resident_links(html) == 50
+    # The list shows phones masked, so it reads them; the ID number is not shown, so it is never read
+    # (every read of an encrypted column is a decryption).
+    assert not any('"id_number"' in q["sql"] for q in captured.captured_queries)
+    assert "139****0003" in html and "13900000003" not in html
+    assert "<td>独居老人、残疾人</td>" in html
+    second = client.get(url, {"page": 2}).content.decode()
+    assert _resident_links(second) == 61 - 50
+    assert AuditLog.objects.filter(actor=worker, action="governance.grid.view_residents").count() == 4
+
+
+def test_resident_list_rows_show_visit_state_and_escape_names(client, tree, homes, residents):
+    today = timezone.localdate()
+    Resident.objects.filter(pk=residents["a"].pk).update(next_visit_due=today - datetime.timedelta(days=1))
+    Resident.objects.filter(pk=residents["child"].pk).update(next_visit_due=today + datetime.timedelta(days=2))
+    make_resident(homes["a"], name="<b>赵</b>", birth_year=1980)
+    login(client, make_user_with_role(Role.GRID_WORKER, area=tree["grid_a"]))
+    html = client.get(reverse("governance:grid_detail", args=[tree["grid_a"].pk])).content.decode()
+    assert html.count('<span class="pill overdue">已逾期</span>') == 1
+    assert html.count('<span class="pill due">待走访</span>') == 1
+    assert "&lt;b&gt;赵&lt;/b&gt;" in html and "<b>赵</b>" not in html
+    household_url = reverse("governance:household_detail", args=[homes["a"].pk])
+    assert f'<a href="{household_url}">3-2-501</a>' in html
+
+
+def test_plan_view_draws_every_household_in_the_same_queries_for_a_tower(
+    client, tree, homes, residents, django_assert_num_queries
+):
+    login(client, make_user_with_role(Role.GRID_WORKER, area=tree["grid_a"]))
+    small = homes["building_a"]  # 2 units × 6 floors × 2 rooms
+    url = reverse("governance:building_detail", args=[small.pk])
+    client.get(url)
+    with django_assert_num_queries(7):
+        html = client.get(url).content.decode()
+    assert html.count('<td class="cell ') == 24
+    # The elder living alone and the left-behind child live in 3-2-501: one cell, both icons.
+    home = reverse("governance:household_detail", args=[homes["a"].pk])
+    assert (
+        f'<td class="cell vacant"><a href="{home}" title="3-2-501">501<span class="icons">'
+        '<span class="care" title="独居老人">老</span><span class="care" title="留守儿童">童</span></span></a></td>'
+    ) in html
+    tower = make_building(
+        tree["grid_a"],
+        number="9",
+        unit_count=3,
+        floor_count=33,
+        households_per_floor=4,
+        shop_floors=1,
+        skipped_floors=[13],
+    )
+    with django_assert_num_queries(7):
+        html = client.get(reverse("governance:building_detail", args=[tower.pk])).content.decode()
+    # 33 floors numbered 1–34 without 13; the ground floor holds shops: 32 floors of homes.
+    assert html.count('<td class="cell ') == 3 * 4 * 32
+    assert html.count('<td class="shop" colspan="4">商铺</td>') == 3
+    assert 'title="9-3-3404"' in html and 'title="9-1-1301"' not in html and 'title="9-1-101"' not in html

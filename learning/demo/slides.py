@@ -48,7 +48,7 @@ def cjk_font_path() -> tuple[str, int] | None:
                 face = ImageFont.truetype(path, 20, index=index)
             except OSError:
                 break
-            if "SC" in " ".join(face.getname()) or index == 7:
+            if "SC" in " ".join(filter(None, face.getname())) or index == 7:
                 return path, index
         return path, 0
     return None

@@ -13,6 +13,8 @@ removed afterwards — a player that loaded the old one keeps working until it r
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -37,7 +39,7 @@ from core.models import User
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
 from learning.models import MediaAsset
-from learning.services.errors import MediaCancelledError, MediaError
+from learning.services.errors import MediaCancelledError, MediaError, error_message
 from learning.services.probe import MediaProbe, probe_media
 from learning.services.transcode import Package, transcode_package
 
@@ -60,9 +62,7 @@ def media_asset_create(*, title: str, upload: UploadedFile, by: User | None) -> 
         source_name=os.path.basename(upload.name or "")[:255],
         source_size=upload.size or 0,
     )
-    extension = Path(upload.name or "").suffix.lower()[:10]
-    # Our own name, never the client's: the client's name is kept only as a label.
-    asset.source.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    _save_source(asset, upload)
     asset.save()
     audit_record(actor=by, action="learning.media.upload", obj=asset, detail={"name": asset.source_name})
     _queue(asset)
@@ -77,16 +77,38 @@ def media_asset_replace(*, asset: MediaAsset, title: str, upload: UploadedFile |
         asset.save(update_fields=["title"])
         return asset
     old_source = asset.source.name
-    extension = Path(upload.name or "").suffix.lower()[:10]
     asset.source_name = os.path.basename(upload.name or "")[:255]
     asset.source_size = upload.size or 0
-    asset.source.save(f"{secrets.token_hex(16)}{extension}", upload, save=False)
+    _save_source(asset, upload)
     asset.save(update_fields=["title", "source", "source_name", "source_size"])
     audit_record(actor=by, action="learning.media.replace", obj=asset, detail={"name": asset.source_name})
     _queue(asset)
     if old_source:
         transaction.on_commit(lambda: default_storage.delete(old_source))
     return asset
+
+
+# A disk (or quota, or file-size limit) that cannot take the file: the editor is told, not shown a 500.
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _save_source(asset: MediaAsset, upload: UploadedFile) -> None:
+    """Store the upload under our own random name (the client's is kept only as a label). If the
+    storage fails part-way, what it wrote goes: a half file must never stand for an upload."""
+    extension = Path(upload.name or "").suffix.lower()[:10]
+    name = f"{secrets.token_hex(16)}{extension}"
+    try:
+        asset.source.save(name, upload, save=False)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            default_storage.delete(asset.source.field.generate_filename(asset, name))
+        if exc.errno in _NO_ROOM:
+            logger.error("no room to store an upload of %s bytes: %s", upload.size, exc)
+            raise ValidationError(
+                _("The server's storage is full, so the file was not saved. Tell the administrator."),
+                code="no_room",
+            ) from exc
+        raise
 
 
 def _queue(asset: MediaAsset) -> None:
@@ -134,6 +156,45 @@ def media_asset_is_stalled(asset: MediaAsset) -> bool:
         return False
     last_sign = asset.heartbeat_at or asset.started_at
     return last_sign is None or timezone.now() - last_sign > STALL_AFTER
+
+
+def media_assets_fail_stalled(*, stalled_after: timedelta | None = None) -> int:
+    """End the conversions whose worker died (no heartbeat for `stalled_after`): failed, with the
+    "stalled" message, the uploader told, the upload kept for a retry; their task rows failed too,
+    so nothing shows as running for ever (core/worker.py runs this from every task worker)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from learning.tasks import media_asset_process_task
+
+    cutoff = timezone.now() - (stalled_after or STALL_AFTER)
+    # The claim writes the first heartbeat, so every running row has one.
+    stalled = list(
+        MediaAsset.objects.filter(status__in=MediaAsset.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "attempt")
+    )
+    task_path = media_asset_process_task.module_path
+    ended = 0
+    for asset_id, attempt in stalled:
+        # The asset and its task row end together; only if still that attempt and still not moving
+        # (the worker may have written meanwhile).
+        with transaction.atomic():
+            if not MediaAsset.objects.filter(
+                pk=asset_id, attempt=attempt, status__in=MediaAsset.RUNNING, heartbeat_at__lt=cutoff
+            ).update(
+                status=MediaAsset.Status.FAILED, error_code="stalled", finished_at=timezone.now(), worker_pid=None
+            ):
+                continue
+            for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, task_path=task_path):
+                if list(result.args_kwargs.get("args") or ()) == [asset_id, attempt]:
+                    DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING).update(
+                        status=TaskResultStatus.FAILED,
+                        finished_at=timezone.now(),
+                        exception_class_path="core.worker.WorkerLost",
+                        traceback="The worker running this task stopped (no heartbeat); ended by the reaper.",
+                    )
+        ended += 1
+        _notify_uploader(asset_id, ready=False, message=error_message("stalled"))
+    return ended
 
 
 def media_asset_retry(*, asset: MediaAsset, by: User) -> MediaAsset:

@@ -228,10 +228,10 @@ def replay_publish(
         raise _bad(_("the folder does not exist."))
     if not duration or duration <= 0:
         raise ValidationError(_("A replay needs its duration."))
-    lesson_visibility = {
-        Visibility.PUBLIC: LessonVisibility.COURSE,
-        Visibility.MEMBERS: LessonVisibility.MEMBERS,
-        Visibility.ORGS: LessonVisibility.ORGS,
+    lesson_visibility: str | None = {
+        str(Visibility.PUBLIC): LessonVisibility.COURSE,
+        str(Visibility.MEMBERS): LessonVisibility.MEMBERS,
+        str(Visibility.ORGS): LessonVisibility.ORGS,
     }.get(visibility)
     if lesson_visibility is None:
         raise ValidationError(_("Unknown visibility “%(value)s”.") % {"value": visibility})

@@ -20,12 +20,14 @@ whole group.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import select
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -207,6 +209,7 @@ def poster_argv(
 
 # --- Running ffmpeg ---------------------------------------------------------------------------
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _PROGRESS_LINE = re.compile(r"^(\w+)=(.*)$")
 
 
@@ -227,6 +230,14 @@ def _kill_group(proc: subprocess.Popen) -> None:
             continue
 
 
+def _die_with_worker() -> None:
+    """Run in the child before exec: the kernel kills ffmpeg when the worker that started it dies
+    (PR_SET_PDEATHSIG). A killed worker otherwise leaves ffmpeg converting, in its own process
+    group, for nobody: the job is ended by the reaper (core/worker.py) and retried elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def run_ffmpeg(
     argv: list[str],
     *,
@@ -244,7 +255,12 @@ def run_ffmpeg(
     """
     with open(stderr_path, "wb") as stderr:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=_die_with_worker if sys.platform == "linux" else None,  # noqa: PLW1509
         )
     if on_start:
         on_start(proc.pid)

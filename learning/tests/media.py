@@ -10,7 +10,9 @@ from core.ffmpeg import ffmpeg_binary
 
 
 def ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_binary(), "-hide_banner", "-nostdin", "-y", "-v", "error", *args], check=True, timeout=120)
+    subprocess.run(
+        [ffmpeg_binary() or "ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", *args], check=True, timeout=120
+    )
 
 
 def make_clip(

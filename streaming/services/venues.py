@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import Membership, Role, User
-from streaming.access import can_host_event, can_operate_venue, can_view_event, is_event_venue
+from core.services.audit import audit_record
+from streaming.access import can_host_event, can_operate_venue, can_view_event, is_event_venue, may_manage_venues
 from streaming.models import LiveEvent, MemberAttendance, Venue, VenueAttendance, VenueOnlineInterval
 from streaming.services.payloads import venue_payload
 from streaming.services.stream import stream_append
@@ -36,6 +37,40 @@ PHOTO_MAX_SIDE = 1600  # stored size: enough to see the room, small enough to li
 
 Health = VenueAttendance.Health
 REPORTED_HEALTH = {Health.WAITING, Health.PLAYING, Health.BUFFERING, Health.ERROR}
+
+
+MAX_VENUE_CAPACITY = 100_000
+
+
+def venue_save(*, form, by: User, request=None) -> Venue:
+    """Create or change a venue from the operations centre's form (streaming.forms.VenueForm), audited."""
+    if not may_manage_venues(by):
+        raise PermissionDenied
+    creating = form.instance.pk is None
+    with transaction.atomic():
+        venue = form.save()
+        audit_record(
+            actor=by,
+            action="streaming.venue.create" if creating else "streaming.venue.change",
+            obj=venue,
+            request=request,
+            detail={"changed": sorted(form.changed_data)},
+        )
+    return venue
+
+
+def venue_operators(venues) -> dict[int, list[str]]:
+    """Each venue's operators' names (the venue-operator accounts of its party organisation)."""
+    by_org: dict[int, list[str]] = {}
+    org_ids = {v.party_org_id for v in venues if v.party_org_id}
+    rows = (
+        Membership.objects.filter(role=Role.VENUE_OPERATOR, party_org_id__in=org_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    )
+    for m in rows:
+        by_org.setdefault(m.party_org_id, []).append(m.user.get_full_name() or m.user.username)
+    return {v.pk: by_org.get(v.party_org_id, []) if v.party_org_id else [] for v in venues}
 
 
 def is_online(attendance: VenueAttendance, now: datetime.datetime | None = None) -> bool:

@@ -14,16 +14,18 @@ from streaming.demo.steps import EVENTS_PER_YEAR, PARTICIPANT_TIMES_PER_YEAR, UP
 from streaming.models import LiveEvent, MemberAttendance, StreamItem, Venue, VenueAttendance
 
 SCALE = 0.02
-pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(demo_seeded, db):
+    """The module's demo (seed_demo's first run on an empty database, see conftest.demo_seeded)."""
 
 
 def counts() -> dict[str, int]:
     return {m.__name__: m.objects.count() for m in (Venue, LiveEvent, VenueAttendance, MemberAttendance, StreamItem)}
 
 
-def test_demo_events_reach_the_scaled_figures_and_a_second_run_adds_nothing(monkeypatch):
-    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
-    call_command("seed_demo", scale=SCALE, verbosity=0)
+def test_demo_events_reach_the_scaled_figures_and_a_second_run_adds_nothing(seeded):
     first = counts()
 
     # Every branch with a venue operator has a venue, and there is one main venue.

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from core.access import AuthenticatedHttpRequest
 from streaming.video.access import access_event_for_publishing
 from streaming.video.selectors import ingest_status, playback_url, rtmp_server_url
 
 
 @login_required
-def studio(request: HttpRequest, event_id: int) -> HttpResponse:
+def studio(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = access_event_for_publishing(request.user, event_id)
     return render(
         request,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 import unicodedata
+from collections.abc import Sequence
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
@@ -78,7 +79,7 @@ class Command(BaseCommand):
         self._print_table(["模型 model", "本次新增 created", "总数 total"], count_rows)
         self.stdout.write(self.style.SUCCESS(f"seed_demo finished in {elapsed:.1f}s (scale {scale:g})"))
 
-    def _print_table(self, header: list[str], rows: list[tuple[str, ...]]) -> None:
+    def _print_table(self, header: list[str], rows: Sequence[tuple[str, ...]]) -> None:
         widths = [max(_width(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
         line = "  ".join("-" * w for w in widths)
         self.stdout.write("")

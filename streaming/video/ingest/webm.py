@@ -11,6 +11,8 @@ than one element, and it refuses elements larger than MAX_ELEMENT.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from streaming.video.ingest.units import SourceInfo, Unit
 
 EBML_HEADER = 0x1A45DFA3
@@ -119,7 +121,7 @@ class WebmDemuxer:
                 units.append(step)
         return units
 
-    def _step(self) -> Unit | bool | None:
+    def _step(self) -> Unit | Literal[True] | None:
         """One element header or element; None when more bytes are needed."""
         buf = self.buf
         ident = _vint(buf, 0, keep_marker=True)

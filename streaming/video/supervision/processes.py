@@ -99,7 +99,7 @@ class PidRegistry:
 
     def reap(self, *, timeout: float = 5.0) -> list[int]:
         """Kill the process groups of every recorded ffmpeg that is still the same process."""
-        killed = []
+        killed: list[int] = []
         if not self.directory.is_dir():
             return killed
         for path in sorted(self.directory.glob("ffmpeg-*.json")):

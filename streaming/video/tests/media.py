@@ -118,7 +118,7 @@ def flv_tags(data: bytes) -> list[tuple[int, int, bytes]]:
 def decode_errors(data: bytes, fmt: str) -> str:
     """What ffmpeg complains about when decoding all of `data` (empty when it decodes cleanly)."""
     out = subprocess.run(
-        [ffmpeg_binary(), "-hide_banner", "-v", "error", "-f", fmt, "-i", "pipe:0", "-f", "null", "-"],
+        [ffmpeg_binary() or "ffmpeg", "-hide_banner", "-v", "error", "-f", fmt, "-i", "pipe:0", "-f", "null", "-"],
         input=data,
         capture_output=True,
         timeout=60,
