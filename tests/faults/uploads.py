@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
 import requests
 from django.contrib.auth.models import Group, Permission
@@ -38,7 +39,13 @@ def make_media_editor() -> User:
 class StreamedUpload:
     """A multipart/form-data body (title, CSRF token, one file of `size` bytes) read in pieces."""
 
-    def __init__(self, *, title: str, csrf: str, size: int, filename: str = "党课录像.mp4") -> None:
+    def __init__(
+        self, *, title: str, csrf: str, size: int, filename: str = "党课录像.mp4", seconds_at_least: float = 0.0
+    ) -> None:
+        # Sent no faster than size / seconds_at_least: on a quick machine the upload still lasts long
+        # enough for the things measured alongside it (a test's chat lines) to happen during it.
+        self.seconds_at_least = seconds_at_least
+        self._started: float | None = None
         self.boundary = f"----fault{secrets.token_hex(8)}"
         self.size = size
         self.sha256 = hashlib.sha256()
@@ -78,6 +85,7 @@ class StreamedUpload:
 
     def _next_piece(self) -> bytes:
         if self._file_left:
+            self._keep_pace()
             piece = (self._block.to_bytes(8, "big") + self._pattern[8:])[: min(BLOCK, self._file_left)]
             self._block += 1
             self._file_left -= len(piece)
@@ -86,15 +94,27 @@ class StreamedUpload:
         piece, self._tail = self._tail, b""
         return piece
 
+    def _keep_pace(self) -> None:
+        if not self.seconds_at_least:
+            return
+        now = time.monotonic()
+        if self._started is None:
+            self._started = now
+        due = self._started + self.seconds_at_least * (self.size - self._file_left) / self.size
+        if due > now:
+            time.sleep(due - now)
+
 
 def post_upload(
-    server: DaphneProcess, session: requests.Session, *, title: str, size: int
+    server: DaphneProcess, session: requests.Session, *, title: str, size: int, seconds_at_least: float = 0.0
 ) -> tuple[requests.Response, StreamedUpload]:
     """GET the add form (for the CSRF cookie), then stream the upload to it as a browser would."""
     url = f"{server.url}{MEDIA_ADMIN}add/"
     page = session.get(url, timeout=HTTP_TIMEOUT)
     assert page.status_code == 200, f"GET {url} → {page.status_code}{server.diagnostics()}"
-    body = StreamedUpload(title=title, csrf=session.cookies["csrftoken"] or "", size=size)
+    body = StreamedUpload(
+        title=title, csrf=session.cookies["csrftoken"] or "", size=size, seconds_at_least=seconds_at_least
+    )
     response = session.post(
         url,
         data=body,
