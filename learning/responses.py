@@ -37,42 +37,53 @@ def storage_file_response(
     download_name: str | None = None,
 ) -> HttpResponseBase:
     accel = accel_redirect_for(name)
+    response: HttpResponseBase
     if accel is not None:
-        return _accel_response(accel, content_type, cache_control, download_name)
+        # nginx keeps the headers below and adds the body, its length and byte ranges itself.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = accel
+    else:
+        response = _file_response(request, name, content_type)
+        if response.status_code == 416:
+            return response
+        response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = cache_control
+    response["X-Content-Type-Options"] = "nosniff"
+    if download_name:
+        response["Content-Disposition"] = _attachment(download_name)
+    return response
+
+
+def _file_response(request: HttpRequest, name: str, content_type: str) -> HttpResponseBase:
+    """The file, or the byte range the request asks for, sent from Python."""
     try:
         handle = default_storage.open(name, "rb")
         size = default_storage.size(name)
     except (FileNotFoundError, OSError):
         raise Http404 from None
     header = request.headers.get("Range", "")
-    response: HttpResponseBase
     match = _RANGE.match(header.strip()) if header else None
-    if match and (match.group(1) or match.group(2)):
-        first, last = match.groups()
-        if first:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-        else:  # "bytes=-500": the last 500 bytes
-            start = max(0, size - int(last))
-            end = size - 1
-        if start >= size or start > end:
-            handle.close()
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        handle.seek(start)
-        response = StreamingHttpResponse(_chunks(handle, end - start + 1), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(end - start + 1)
-    else:
-        response = FileResponse(handle, content_type=content_type)
-        response["Content-Length"] = str(size)
-    response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = cache_control
-    response["X-Content-Type-Options"] = "nosniff"
-    if download_name:
-        response["Content-Disposition"] = _attachment(download_name)
-    return response
+    if not (match and (match.group(1) or match.group(2))):
+        whole = FileResponse(handle, content_type=content_type)
+        whole["Content-Length"] = str(size)
+        return whole
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:  # "bytes=-500": the last 500 bytes
+        start = max(0, size - int(last))
+        end = size - 1
+    if start >= size or start > end:
+        handle.close()
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
+    handle.seek(start)
+    part = StreamingHttpResponse(_chunks(handle, end - start + 1), status=206, content_type=content_type)
+    part["Content-Range"] = f"bytes {start}-{end}/{size}"
+    part["Content-Length"] = str(end - start + 1)
+    return part
 
 
 def accel_redirect_for(name: str) -> str | None:
@@ -90,17 +101,6 @@ def accel_redirect_for(name: str) -> str | None:
     if not local.is_relative_to(root) or not local.is_file():
         raise Http404
     return prefix.rstrip("/") + "/" + quote(local.relative_to(root).as_posix())
-
-
-def _accel_response(location: str, content_type: str, cache_control: str, download_name: str | None) -> HttpResponse:
-    # nginx keeps these headers of ours and adds the body, its length and byte ranges itself.
-    response = HttpResponse(content_type=content_type)
-    response["X-Accel-Redirect"] = location
-    response["Cache-Control"] = cache_control
-    response["X-Content-Type-Options"] = "nosniff"
-    if download_name:
-        response["Content-Disposition"] = _attachment(download_name)
-    return response
 
 
 _UNSAFE_NAME = re.compile(r"[^\w\-. ]+")
